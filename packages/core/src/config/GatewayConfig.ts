@@ -1,0 +1,74 @@
+import { Config, Context, Effect, Layer, type Option, type Redacted, Schema } from "effect"
+
+/**
+ * LunarCore LC-CFG: every setting the gateway reads, with its environment variable and default.
+ * The core never reads the environment itself; each runtime adapter supplies a `ConfigProvider`
+ * (process.env on Node, the Worker's bindings on Cloudflare).
+ */
+export interface GatewayConfigShape {
+  readonly nodeEnv: "development" | "production" | "test"
+  readonly port: number
+  /** `API_KEY_ADMIN`: the key that holds every permission. */
+  readonly adminKey: Option.Option<Redacted.Redacted<string>>
+  /** `KEY_HASH_SECRET`: the HMAC secret keys are hashed with; defaults to the admin key. */
+  readonly keyHashSecret: Option.Option<Redacted.Redacted<string>>
+  readonly githubToken: Option.Option<Redacted.Redacted<string>>
+  readonly lmstudioEnabled: boolean
+  readonly lmstudioBaseUrl: string
+  readonly openaiApiKey: Option.Option<Redacted.Redacted<string>>
+  readonly openaiEnabled: boolean
+  /** `CACHE_TTL` in milliseconds. */
+  readonly cacheTtlMs: number
+  readonly logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal"
+  readonly logFormat: "json" | "pretty"
+  /** The project id of the launcher application, answered in `launcher_update` of `POST /update/check`. */
+  readonly launcherProjectId: string
+  readonly launcherChannel: string
+  /** Base of each error's `documentation_url`; the error code is appended as the fragment. */
+  readonly docsUrl: string
+  /** Origins allowed by CORS; empty means cross-origin browser requests are not allowed. */
+  readonly corsOrigins: ReadonlyArray<string>
+  /** Largest accepted request body, in bytes. */
+  readonly maxBodyBytes: number
+}
+
+export const config: Config.Config<GatewayConfigShape> = Config.all({
+  nodeEnv: Config.Literals(["development", "production", "test"], "NODE_ENV").pipe(
+    Config.withDefault("development" as const)
+  ),
+  port: Config.Port("PORT").pipe(Config.withDefault(3000)),
+  adminKey: Config.option(Config.Redacted("API_KEY_ADMIN")),
+  keyHashSecret: Config.option(Config.Redacted("KEY_HASH_SECRET")),
+  githubToken: Config.option(Config.Redacted("GITHUB_TOKEN")),
+  lmstudioEnabled: Config.Boolean("LMSTUDIO_ENABLED").pipe(Config.withDefault(false)),
+  lmstudioBaseUrl: Config.String("LMSTUDIO_BASE_URL").pipe(Config.withDefault("http://localhost:1234")),
+  openaiApiKey: Config.option(Config.Redacted("OPENAI_API_KEY")),
+  openaiEnabled: Config.Boolean("OPENAI_ENABLED").pipe(Config.withDefault(false)),
+  cacheTtlMs: Config.Int("CACHE_TTL").pipe(Config.withDefault(300_000)),
+  logLevel: Config.Literals(["trace", "debug", "info", "warn", "error", "fatal"], "LOG_LEVEL").pipe(
+    Config.withDefault("info" as const)
+  ),
+  logFormat: Config.Literals(["json", "pretty"], "LOG_FORMAT").pipe(Config.withDefault("json" as const)),
+  launcherProjectId: Config.String("LAUNCHER_PROJECT_ID").pipe(Config.withDefault("lunarbit-launcher")),
+  launcherChannel: Config.String("LAUNCHER_CHANNEL").pipe(Config.withDefault("stable")),
+  docsUrl: Config.String("DOCS_URL").pipe(Config.withDefault("https://docs.lunarbit.dev/api-errors")),
+  corsOrigins: Config.Array(Schema.NonEmptyString, "CORS_ORIGINS").pipe(
+    Config.withDefault([] as ReadonlyArray<string>)
+  ),
+  maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(1_048_576))
+})
+
+export class GatewayConfig extends Context.Service<GatewayConfig, GatewayConfigShape>()(
+  "@lunarbit/gateway-core/GatewayConfig"
+) {
+  /** Reads the configuration from the current `ConfigProvider`. */
+  static readonly layer = Layer.effect(
+    GatewayConfig,
+    Effect.gen(function* () {
+      return yield* config
+    })
+  )
+
+  /** A fixed configuration, for tests and embedders who assemble it themselves. */
+  static readonly layerWith = (shape: GatewayConfigShape) => Layer.succeed(GatewayConfig, shape)
+}

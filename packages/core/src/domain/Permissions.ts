@@ -1,0 +1,29 @@
+/** The permissions of the spec's permission table; each guards the endpoints named there. */
+export const names = [
+  "canReadProjects",
+  "canReadVersions",
+  "canCheckUpdates",
+  "canUseAI",
+  "canCreateKeys",
+  "canRevokeKeys"
+] as const
+
+export type Permission = (typeof names)[number]
+
+/** Who is calling, once their key has been checked. */
+export interface Principal {
+  /** The key's name; `admin` for the `API_KEY_ADMIN` key. */
+  readonly name: string
+  readonly permissions: ReadonlySet<Permission>
+  /** Projects this key may see; `undefined` means every project. */
+  readonly allowedProjects: ReadonlySet<string> | undefined
+  /** The key's own request limit per window, when it has one. */
+  readonly rateLimit?: number | undefined
+}
+
+export const admin: Principal = { name: "admin", permissions: new Set(names), allowedProjects: undefined }
+
+export const has = (principal: Principal, permission: Permission): boolean => principal.permissions.has(permission)
+
+export const canSeeProject = (principal: Principal, projectId: string): boolean =>
+  principal.allowedProjects === undefined || principal.allowedProjects.has(projectId)

@@ -1,0 +1,66 @@
+import { type Effect, Schema, SchemaIssue } from "effect"
+import { HttpServerResponse } from "effect/http"
+import type { HttpApiError } from "effect/http-api"
+import * as Errors from "../errors/Errors.ts"
+import { type GatewayErrorShape, isGatewayError } from "../errors/GatewayError.ts"
+import { RequestScope } from "./RequestScope.ts"
+
+/**
+ * The one place where errors become the spec's envelope:
+ * `{ "error": { code, message, details, documentation_url, request_id } }`.
+ */
+export const body = (error: GatewayErrorShape, scope: { readonly requestId: string; readonly docsUrl: string }) => ({
+  error: {
+    code: error.code,
+    message: error.message,
+    details: error.details ?? {},
+    documentation_url: `${scope.docsUrl}#${error.code}`,
+    request_id: scope.requestId
+  }
+})
+
+// Responses built here, so the edge can tell them from framework answers that still need an envelope.
+const envelopes = new WeakSet<HttpServerResponse.HttpServerResponse>()
+
+export const isEnvelope = (response: HttpServerResponse.HttpServerResponse): boolean => envelopes.has(response)
+
+export const response = (error: GatewayErrorShape): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+  RequestScope.useSync((scope) => {
+    const response = HttpServerResponse.jsonUnsafe(body(error, scope), {
+      status: error.status,
+      headers:
+        error.status === 429 && typeof error.details?.retry_after === "number"
+          ? { "retry-after": String(error.details.retry_after) }
+          : undefined
+    })
+    envelopes.add(response)
+    return response
+  })
+
+/** The schema that declares gateway errors to `HttpApi`, so handlers and middleware may fail with them. */
+export const GatewayErrorSchema = Schema.declare<GatewayErrorShape>(isGatewayError, {
+  identifier: "GatewayError",
+  description: "Every error answers { error: { code, message, details, documentation_url, request_id } }"
+})
+
+const issuePath = (segment: PropertyKey | { readonly key: PropertyKey }): string => {
+  const key = typeof segment === "object" ? segment.key : segment
+  return String(key)
+}
+
+const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+const slotNames: Record<string, string> = { Params: "path", Query: "query", Payload: "body", Headers: "headers" }
+
+/** A request that failed schema decoding: a 400 whose details name each failing field. */
+export const fromSchemaError = (error: HttpApiError.HttpApiSchemaError): GatewayErrorShape => {
+  const slot = slotNames[error.kind] ?? error.kind.toLowerCase()
+  const issues = formatIssues(error.cause.issue).issues.map((issue) => ({
+    field: [slot, ...(issue.path ?? []).map(issuePath)].join("."),
+    message: issue.message
+  }))
+  return new Errors.InvalidRequest({
+    message: issues.length === 1 ? `Invalid ${issues[0]!.field}: ${issues[0]!.message}` : "The request is invalid",
+    details: { issues }
+  })
+}

@@ -1,0 +1,28 @@
+import { DateTime, Effect } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { ReleaseSource } from "../ports/ReleaseSource.ts"
+import { VERSION } from "../Version.ts"
+import { Api } from "./Api.ts"
+
+export const SystemHandlers = HttpApiBuilder.group(Api, "system", (handlers) =>
+  Effect.gen(function* () {
+    const source = yield* ReleaseSource
+    return handlers.handle("health", () =>
+      Effect.gen(function* () {
+        const sources = yield* source.health
+        const now = yield* DateTime.now
+        return {
+          status: sources.every((s) => s.status === "ok") ? ("healthy" as const) : ("degraded" as const),
+          timestamp: DateTime.formatIso(now),
+          version: VERSION,
+          sources: sources.map((s) => ({
+            name: s.name,
+            status: s.status,
+            ...(s.lastSuccessAt === undefined ? {} : { last_success_at: s.lastSuccessAt }),
+            ...(s.lastError === undefined ? {} : { last_error: s.lastError })
+          }))
+        }
+      })
+    )
+  })
+)

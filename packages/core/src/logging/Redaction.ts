@@ -1,0 +1,28 @@
+/**
+ * LunarCore LC-LOG: sensitive values never reach a log line. Keys that name secrets are masked
+ * whatever their value, and values that look like credentials are masked wherever they appear.
+ */
+const sensitiveKey = /authorization|cookie|password|passwd|secret|token|api[-_]?key|^key$|credential|private/i
+
+// Gateway keys, OpenAI/Anthropic keys, GitHub tokens, bearer credentials.
+const sensitiveValue =
+  /\b(lbapi_[A-Za-z0-9_-]+|sk-[A-Za-z0-9_-]{8,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})|(Bearer\s+)[^\s"']+/g
+
+export const mask = "[REDACTED]"
+
+export const redactString = (value: string): string =>
+  value.replace(sensitiveValue, (_match, _credential, bearer) => (bearer ? `${bearer}${mask}` : mask))
+
+/** A deep copy of `value` with secrets masked. Cycles and depth are bounded so hostile input cannot hang it. */
+export const redact = (value: unknown, depth = 0): unknown => {
+  if (typeof value === "string") return redactString(value)
+  if (typeof value !== "object" || value === null) return value
+  if (depth > 8) return "[Truncated]"
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1))
+  if (value instanceof Error) return { name: value.name, message: redactString(value.message) }
+  const out: Record<string, unknown> = {}
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = sensitiveKey.test(key) ? mask : redact(item, depth + 1)
+  }
+  return out
+}

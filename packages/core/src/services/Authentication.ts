@@ -1,0 +1,80 @@
+import { Context, Effect, Layer, Option, Redacted } from "effect"
+import { GatewayConfig } from "../config/GatewayConfig.ts"
+import * as KeyHash from "../domain/KeyHash.ts"
+import * as Permissions from "../domain/Permissions.ts"
+import { Unauthorized } from "../errors/Errors.ts"
+import { KeyStore, type StoredKey } from "../ports/KeyStore.ts"
+
+export interface AuthenticationShape {
+  /** Checks a bearer credential; the reason for a refusal is in the error's details. */
+  readonly authenticate: (credential: string) => Effect.Effect<Permissions.Principal, Unauthorized>
+}
+
+export class Authentication extends Context.Service<Authentication, AuthenticationShape>()(
+  "@lunarbit/gateway-core/Authentication"
+) {}
+
+const refuse = (reason: string, message = "Missing or invalid API key") =>
+  Effect.fail(new Unauthorized({ message, details: { reason } }))
+
+// Longer credentials are refused unread: no key is this long, and hashing them would cost the server.
+const maxCredentialLength = 512
+// Token -> hash memo, bounded, so a busy key is hashed once rather than on every request.
+const maxMemo = 10_000
+
+const toPrincipal = (key: StoredKey): Permissions.Principal => ({
+  name: key.name,
+  permissions: new Set(key.permissions),
+  allowedProjects: key.allowedProjects === undefined ? undefined : new Set(key.allowedProjects),
+  rateLimit: key.rateLimit
+})
+
+export const make = Effect.gen(function* () {
+  const config = yield* GatewayConfig
+  const store = yield* KeyStore
+  const secretText = Option.getOrElse(
+    Option.orElse(config.keyHashSecret, () => config.adminKey),
+    () => Redacted.make(crypto.randomUUID())
+  )
+  const secret = yield* Effect.promise(() => KeyHash.importSecret(Redacted.value(secretText)))
+  const adminHash = yield* Option.match(config.adminKey, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (key) => Effect.promise(() => KeyHash.hash(secret, Redacted.value(key)))
+  })
+
+  const memo = new Map<string, string>()
+  const hashOf = (credential: string): Effect.Effect<string> => {
+    const known = memo.get(credential)
+    if (known !== undefined) return Effect.succeed(known)
+    return Effect.map(
+      Effect.promise(() => KeyHash.hash(secret, credential)),
+      (hash) => {
+        if (memo.size >= maxMemo) memo.clear()
+        memo.set(credential, hash)
+        return hash
+      }
+    )
+  }
+
+  const authenticate = (credential: string): Effect.Effect<Permissions.Principal, Unauthorized> => {
+    if (credential.length === 0) return refuse("missing", "Authentication required: send Authorization: Bearer <key>")
+    if (credential.length > maxCredentialLength) return refuse("malformed")
+    return Effect.flatMap(hashOf(credential), (hash) => {
+      if (adminHash !== undefined && KeyHash.constantTimeEqual(hash, adminHash))
+        return Effect.succeed(Permissions.admin)
+      if (!credential.startsWith("lbapi_")) return refuse("malformed")
+      return Effect.flatMap(store.findByHash(hash), (key) => {
+        if (key === undefined) return refuse("unknown")
+        if (key.revokedAt !== undefined) return refuse("revoked", "This API key has been revoked")
+        if (key.expiresAt !== undefined && Date.parse(key.expiresAt) <= Date.now()) {
+          return refuse("expired", "This API key has expired")
+        }
+        return Effect.succeed(toPrincipal(key))
+      })
+    })
+  }
+
+  return Authentication.of({ authenticate })
+})
+
+export const layer: Layer.Layer<Authentication, never, GatewayConfig | KeyStore> = Layer.effect(Authentication, make)
