@@ -1,0 +1,21 @@
+import { ConfigProvider, Layer } from "effect"
+import { GatewayConfig } from "../config/GatewayConfig.ts"
+import * as DownloadStore from "../ports/DownloadStore.ts"
+import * as KeyStore from "../ports/KeyStore.ts"
+import * as ReleaseSource from "../ports/ReleaseSource.ts"
+
+/**
+ * Every port in memory plus a configuration read from `env`, the way a test or an embedder
+ * assembles a gateway without a runtime adapter.
+ */
+export const memoryPorts = (options: {
+  readonly catalog: unknown
+  readonly env?: Record<string, string> | undefined
+  readonly keys?: Iterable<KeyStore.StoredKey> | undefined
+}) =>
+  Layer.mergeAll(
+    GatewayConfig.layer,
+    ReleaseSource.layerMemory(options.catalog),
+    KeyStore.layerMemory(options.keys),
+    DownloadStore.layerMemory
+  ).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(options.env ?? {}))))
