@@ -17,11 +17,13 @@ export interface Principal {
   readonly permissions: ReadonlySet<Permission>
   /** Projects this key may see; `undefined` means every project. */
   readonly allowedProjects: ReadonlySet<string> | undefined
+  /** Only the `API_KEY_ADMIN` key: administration beyond the permission table (e.g. catalog sync). */
+  readonly isAdmin: boolean
   /** The key's own request limit per window, when it has one. */
   readonly rateLimit?: number | undefined
 }
 
-export const admin: Principal = { name: "admin", permissions: new Set(names), allowedProjects: undefined }
+export const admin: Principal = { name: "admin", permissions: new Set(names), allowedProjects: undefined, isAdmin: true }
 
 export const has = (principal: Principal, permission: Permission): boolean => principal.permissions.has(permission)
 

@@ -26,7 +26,8 @@ const toPrincipal = (key: StoredKey): Permissions.Principal => ({
   name: key.name,
   permissions: new Set(key.permissions),
   allowedProjects: key.allowedProjects === undefined ? undefined : new Set(key.allowedProjects),
-  rateLimit: key.rateLimit
+  rateLimit: key.rateLimit,
+  isAdmin: false
 })
 
 export const make = Effect.gen(function* () {
