@@ -1,0 +1,104 @@
+import { createServer } from "node:http"
+import { NodeHttpServer } from "@effect/platform-node"
+import { DownloadStore, Gateway, GatewayConfig, KeyStore } from "@lunarbit/gateway-core"
+import { Config, ConfigProvider, Effect, Layer } from "effect"
+import { HttpRouter } from "effect/http"
+import { developmentAdminKey } from "./AdminKey.ts"
+import * as FileReleaseSource from "./FileReleaseSource.ts"
+import * as PinoLogger from "./PinoLogger.ts"
+
+export interface Options {
+  /** Configuration values, as environment variable names; defaults to `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined
+  /** Where to send log lines; standard output by default. */
+  readonly logDestination?: PinoLogger.Destination | undefined
+}
+
+/** Where the Node adapter keeps local state (the development admin key). */
+const stateDir = Config.String("LUNARBIT_STATE_DIR").pipe(Config.withDefault(".lunarbit"))
+
+const definedOnly = (env: Readonly<Record<string, string | undefined>>) =>
+  Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
+
+/**
+ * The configuration provider of a Node process. Outside production, a missing `API_KEY_ADMIN` is
+ * filled with a development key kept in the state directory (see `AdminKey.ts`).
+ */
+export const configProvider = (env: Readonly<Record<string, string | undefined>>) => {
+  const values = definedOnly(env)
+  const provider = ConfigProvider.fromUnknown(values)
+  return Effect.gen(function* () {
+    const config = yield* GatewayConfig.config.parse(provider)
+    if (config.adminKey._tag === "Some") return provider
+    if (config.nodeEnv === "production") {
+      return yield* Effect.fail(new Error("API_KEY_ADMIN is required when NODE_ENV=production"))
+    }
+    const dir = yield* stateDir.parse(provider)
+    const { key, file } = developmentAdminKey(dir)
+    yield* Effect.logWarning(`API_KEY_ADMIN is not set: using the development admin key stored in ${file}`)
+    return ConfigProvider.fromUnknown({ ...values, API_KEY_ADMIN: key })
+  })
+}
+
+const logger = (options: Options) =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const config = yield* GatewayConfig.GatewayConfig
+      return PinoLogger.layer(
+        PinoLogger.make({
+          level: config.logLevel,
+          format: config.logFormat,
+          ...(options.logDestination ? { destination: options.logDestination } : {})
+        })
+      )
+    })
+  )
+
+/** The ports of the default Node deployment: the file catalog, keys and download counts in memory. */
+const ports = Layer.mergeAll(FileReleaseSource.layerConfig, KeyStore.layerMemory(), DownloadStore.layerMemory)
+
+const server = Layer.unwrap(
+  Effect.gen(function* () {
+    const config = yield* GatewayConfig.GatewayConfig
+    const host = yield* Config.option(Config.String("HOST"))
+    return NodeHttpServer.layer(createServer, {
+      port: config.port,
+      ...(host._tag === "Some" ? { host: host.value } : {})
+    })
+  })
+)
+
+/** Provides the configuration read from `options.env` (or `process.env`) to `layer`. */
+export const withConfig = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
+  Layer.unwrap(
+    Effect.map(configProvider(options.env ?? process.env), (provider) =>
+      layer.pipe(Layer.provide(ConfigProvider.layer(provider)))
+    )
+  )
+
+/** Logging and configuration around `layer`, which may use both. */
+const hosted = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
+  withConfig(options, layer.pipe(Layer.provide(logger(options)), Layer.provideMerge(GatewayConfig.GatewayConfig.layer)))
+
+/**
+ * The gateway served by Node's HTTP server on `PORT`, with its ports, configuration and pino
+ * logging. Launch it with `Layer.launch`; interrupting it (SIGTERM, SIGINT) stops accepting
+ * connections and lets requests in flight finish.
+ */
+export const layer = (options: Options = {}) =>
+  hosted(
+    options,
+    HttpRouter.serve(Gateway.layer, { disableLogger: true }).pipe(Layer.provide(ports), Layer.provide(server))
+  )
+
+/**
+ * The gateway's router without a server of its own, for mounting in an existing one (see `embed.ts`).
+ */
+export const routerLayer = (options: Options = {}) =>
+  hosted(
+    options,
+    Layer.provideMerge(Gateway.layer, HttpRouter.layer).pipe(
+      Layer.provide(ports),
+      Layer.provideMerge(NodeHttpServer.layerHttpServices)
+    )
+  )

@@ -1,0 +1,84 @@
+import { Cause, Layer, Logger, type LogLevel, References } from "effect"
+import { Edge, Redaction } from "@lunarbit/gateway-core"
+import pino from "pino"
+
+export type Level = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
+export type Format = "json" | "pretty"
+
+const levelNames: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" }
+
+/** A human-readable line per entry for `LOG_FORMAT=pretty`: time, level, message, then the fields. */
+const prettyLine = (line: string): string => {
+  const { time, level, msg, pid: _pid, hostname: _hostname, ...fields } = JSON.parse(line) as Record<string, unknown>
+  const rest = Object.entries(fields)
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ")
+  const clock = new Date(Number(time)).toISOString().slice(11, 23)
+  return `${clock} ${(levelNames[Number(level)] ?? "LOG").padEnd(5)} ${msg ?? ""}${rest ? ` ${rest}` : ""}\n`
+}
+
+export interface Destination {
+  write(line: string): void
+}
+
+/**
+ * A pino logger for the gateway (LunarCore LC-LOG): JSON lines by default, a readable line per
+ * entry with `pretty`. Fields are redacted before they reach pino, so secrets never hit a sink.
+ */
+export const make = (options: { readonly level: Level; readonly format: Format; readonly destination?: Destination }) => {
+  const sink = options.destination ?? pino.destination({ fd: 1, sync: false })
+  const destination = options.format === "pretty" ? { write: (line: string) => sink.write(prettyLine(line)) } : sink
+  return pino({ level: options.level, base: null, timestamp: pino.stdTimeFunctions.epochTime }, destination)
+}
+
+const toPinoLevel: Record<LogLevel.LogLevel, Level | undefined> = {
+  All: "trace",
+  Trace: "trace",
+  Debug: "debug",
+  Info: "info",
+  Warn: "warn",
+  Error: "error",
+  Fatal: "fatal",
+  None: undefined
+}
+
+const toEffectLevel: Record<Level, LogLevel.LogLevel> = {
+  trace: "Trace",
+  debug: "Debug",
+  info: "Info",
+  warn: "Warn",
+  error: "Error",
+  fatal: "Fatal"
+}
+
+/** Splits Effect's log message (one value or several) into pino's message and fields. */
+const split = (message: unknown): { readonly msg: string; readonly fields: Record<string, unknown> } => {
+  const parts = Array.isArray(message) ? message : [message]
+  const texts: Array<string> = []
+  const fields: Record<string, unknown> = {}
+  for (const part of parts) {
+    if (typeof part === "string") texts.push(part)
+    else if (typeof part === "object" && part !== null && !Array.isArray(part)) Object.assign(fields, part)
+    else fields.data = part
+  }
+  return { msg: Redaction.redactString(texts.join(" ")), fields: Redaction.redact(fields) as Record<string, unknown> }
+}
+
+/**
+ * Routes Effect's logs and the gateway's access log to `logger`, and sets Effect's minimum log
+ * level to the logger's, so entries below it cost nothing.
+ */
+export const layer = (logger: pino.Logger) => {
+  const effectLogger = Logger.make(({ message, logLevel, cause }) => {
+    const level = toPinoLevel[logLevel]
+    if (level === undefined) return
+    const { msg, fields } = split(message)
+    if (cause.reasons.length > 0) fields.cause = Redaction.redactString(Cause.pretty(cause))
+    logger[level](fields, msg)
+  })
+  return Layer.mergeAll(
+    Logger.layer([effectLogger]),
+    Layer.succeed(References.MinimumLogLevel, toEffectLevel[logger.level as Level] ?? "Info"),
+    Layer.succeed(Edge.AccessLog, (entry: Edge.AccessLogEntry) => logger.info(entry, "request"))
+  )
+}
