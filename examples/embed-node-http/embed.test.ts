@@ -20,7 +20,9 @@ describe("the gateway embedded in a node:http server under /updates", () => {
   })
 
   it("serves authenticated routes and the /api/v2 form under the prefix", async () => {
-    const response = await fetch(url("/updates/api/v2/projects/trackly"), { headers: { authorization: `Bearer ${admin}` } })
+    const response = await fetch(url("/updates/api/v2/projects/trackly"), {
+      headers: { authorization: `Bearer ${admin}` }
+    })
     expect(response.status).toBe(200)
     expect(await response.json()).toMatchObject({ id: "trackly", latest_version: "1.2.5" })
   })

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises"
 import { watch } from "node:fs"
+import { readFile } from "node:fs/promises"
 import { basename, dirname, resolve } from "node:path"
-import { CatalogLoader, type CatalogIndex, type Errors, ReleaseSource } from "@lunarbit/gateway-core"
+import { type CatalogIndex, CatalogLoader, type Errors, ReleaseSource } from "@lunarbit/gateway-core"
 import { Config, Effect, Layer, Ref } from "effect"
 
 export interface Options {
@@ -51,7 +51,11 @@ export const make = (options: Options) =>
         onSuccess: (index) =>
           Effect.all([
             Ref.set(current, index),
-            Ref.update(health, (h) => ({ name: h.name, status: "ok" as const, lastSuccessAt: new Date().toISOString() })),
+            Ref.update(health, (h) => ({
+              name: h.name,
+              status: "ok" as const,
+              lastSuccessAt: new Date().toISOString()
+            })),
             Effect.logInfo("Catalog reloaded", { path, projects: index.projects.length })
           ]),
         onFailure: (message) =>
@@ -94,8 +98,9 @@ export const defaultCatalogPath = new URL("../../../examples/catalog.json", impo
 
 export const catalogPath = Config.String("CATALOG_FILE").pipe(Config.withDefault(defaultCatalogPath))
 
-export const layerConfig: Layer.Layer<ReleaseSource.ReleaseSource, CatalogFileError | Config.ConfigError> = Layer.unwrap(
-  Effect.gen(function* () {
-    return layer({ path: yield* catalogPath })
-  })
-)
+export const layerConfig: Layer.Layer<ReleaseSource.ReleaseSource, CatalogFileError | Config.ConfigError> =
+  Layer.unwrap(
+    Effect.gen(function* () {
+      return layer({ path: yield* catalogPath })
+    })
+  )

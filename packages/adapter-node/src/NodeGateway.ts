@@ -88,7 +88,7 @@ const hosted = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
 export const layer = (options: Options = {}) =>
   hosted(
     options,
-    HttpRouter.serve(Gateway.layer, { disableLogger: true }).pipe(Layer.provide(ports), Layer.provide(server))
+    HttpRouter.serve(Gateway.layer, { disableLogger: true }).pipe(Layer.provide(ports), Layer.provideMerge(server))
   )
 
 /**

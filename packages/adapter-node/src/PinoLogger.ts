@@ -1,11 +1,18 @@
-import { Cause, Layer, Logger, type LogLevel, References } from "effect"
 import { Edge, Redaction } from "@lunarbit/gateway-core"
+import { Cause, Layer, Logger, type LogLevel, References } from "effect"
 import pino from "pino"
 
 export type Level = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
 export type Format = "json" | "pretty"
 
-const levelNames: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" }
+const levelNames: Record<number, string> = {
+  10: "TRACE",
+  20: "DEBUG",
+  30: "INFO",
+  40: "WARN",
+  50: "ERROR",
+  60: "FATAL"
+}
 
 /** A human-readable line per entry for `LOG_FORMAT=pretty`: time, level, message, then the fields. */
 const prettyLine = (line: string): string => {
@@ -25,7 +32,11 @@ export interface Destination {
  * A pino logger for the gateway (LunarCore LC-LOG): JSON lines by default, a readable line per
  * entry with `pretty`. Fields are redacted before they reach pino, so secrets never hit a sink.
  */
-export const make = (options: { readonly level: Level; readonly format: Format; readonly destination?: Destination }) => {
+export const make = (options: {
+  readonly level: Level
+  readonly format: Format
+  readonly destination?: Destination
+}) => {
   const sink = options.destination ?? pino.destination({ fd: 1, sync: false })
   const destination = options.format === "pretty" ? { write: (line: string) => sink.write(prettyLine(line)) } : sink
   return pino({ level: options.level, base: null, timestamp: pino.stdTimeFunctions.epochTime }, destination)

@@ -1,7 +1,8 @@
 /**
  * @lunarbit/gateway-node: LunarBit Gateway on Node.js.
  */
-export * as NodeGateway from "./NodeGateway.ts"
-export * as FileReleaseSource from "./FileReleaseSource.ts"
-export * as PinoLogger from "./PinoLogger.ts"
+
 export { type EmbeddedGateway, type EmbedOptions, embed } from "./embed.ts"
+export * as FileReleaseSource from "./FileReleaseSource.ts"
+export * as NodeGateway from "./NodeGateway.ts"
+export * as PinoLogger from "./PinoLogger.ts"

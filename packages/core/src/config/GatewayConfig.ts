@@ -36,7 +36,10 @@ export const config: Config.Config<GatewayConfigShape> = Config.all({
   nodeEnv: Config.Literals(["development", "production", "test"], "NODE_ENV").pipe(
     Config.withDefault("development" as const)
   ),
-  port: Config.Port("PORT").pipe(Config.withDefault(3000)),
+  // 0 asks the system for a free port (tests, embedding); otherwise a TCP port.
+  port: Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 })), "PORT").pipe(
+    Config.withDefault(3000)
+  ),
   adminKey: Config.option(Config.Redacted("API_KEY_ADMIN")),
   keyHashSecret: Config.option(Config.Redacted("KEY_HASH_SECRET")),
   githubToken: Config.option(Config.Redacted("GITHUB_TOKEN")),

@@ -54,12 +54,17 @@ export class UpdatesGroup extends HttpApiGroup.make("updates")
   )
   .middleware(Authenticated) {}
 
-/** The whole release and update API. Every runtime serves this one definition. */
+/**
+ * The whole API. Every runtime serves this one definition. Add groups above `.middleware(ErrorHandling)`:
+ * it applies only to the groups added before it, and every group needs it for the error envelope.
+ */
 export class Api extends HttpApi.make("lunarbit-gateway")
   .add(SystemGroup)
   .add(ProjectsGroup)
   .add(UpdatesGroup)
   .middleware(ErrorHandling)
+  // Report every invalid field at once rather than the first one.
+  .annotate(HttpApi.ParseOptions, { errors: "all" })
   .annotateMerge(
     OpenApi.annotations({
       title: "LunarBit Gateway",

@@ -1,0 +1,177 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { once } from "node:events"
+import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { request } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { defaultCatalogPath } from "../src/FileReleaseSource.ts"
+import { adminKey, auth, startGateway } from "./support/gateway.ts"
+
+const main = new URL("../src/main.ts", import.meta.url).pathname
+const tempDir = () => mkdtempSync(join(tmpdir(), "lunarbit-node-"))
+
+const waitFor = async (predicate: () => Promise<boolean> | boolean, timeoutMs = 5_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await predicate()) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error("condition not met in time")
+}
+
+describe("the catalog file", () => {
+  const cleanups: Array<() => Promise<void>> = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup()
+  })
+
+  it("is reloaded when it changes, and a bad file never replaces the good catalog", async () => {
+    const dir = tempDir()
+    const file = join(dir, "catalog.json")
+    copyFileSync(defaultCatalogPath, file)
+    const gateway = await startGateway({ CATALOG_FILE: file })
+    cleanups.push(gateway.close)
+    const projects = async () =>
+      ((await (await fetch(gateway.url("/projects"), { headers: auth })).json()) as any).total
+
+    expect(await projects()).toBe(3)
+    const catalog = JSON.parse(readFileSync(file, "utf8"))
+    writeFileSync(file, JSON.stringify({ projects: catalog.projects.slice(0, 1) }))
+    await waitFor(async () => (await projects()) === 1)
+
+    writeFileSync(file, JSON.stringify({ projects: [{ id: "broken" }] }))
+    await waitFor(() =>
+      gateway.logs.some((line) => line.msg?.toString().includes("still serving the last good catalog"))
+    )
+    expect(await projects()).toBe(1)
+    const health = (await (await fetch(gateway.url("/health"))).json()) as any
+    expect(health.status).toBe("degraded")
+    expect(health.sources[0].last_error).toContain("projects.0.name")
+
+    // Editors often replace the file by renaming a new one over it.
+    const replacement = join(dir, "catalog.json.tmp")
+    writeFileSync(replacement, JSON.stringify(catalog))
+    await import("node:fs/promises").then((fs) => fs.rename(replacement, file))
+    await waitFor(async () => (await projects()) === 3)
+    expect(((await (await fetch(gateway.url("/health"))).json()) as any).status).toBe("healthy")
+  })
+
+  it("refuses to start on an invalid file, listing every problem", async () => {
+    const file = join(tempDir(), "catalog.json")
+    writeFileSync(
+      file,
+      JSON.stringify({
+        projects: [
+          {
+            id: "x",
+            name: "X",
+            created_at: "yesterday",
+            updated_at: "2025-01-01T00:00:00Z",
+            channels: [{ id: "stable", versions: [{ id: "1.0", published_at: "2025-01-01T00:00:00Z", builds: [] }] }]
+          }
+        ]
+      })
+    )
+    const error = await startGateway({ CATALOG_FILE: file }).then(
+      () => undefined,
+      (e: unknown) => String(e)
+    )
+    expect(error).toContain("projects.0.created_at")
+    expect(error).toContain("projects.0.channels.0.versions.0.id")
+  })
+
+  it("refuses to start when the file does not exist", async () => {
+    const error = await startGateway({ CATALOG_FILE: "/nonexistent/catalog.json" }).then(() => undefined, String)
+    expect(error).toContain("/nonexistent/catalog.json")
+  })
+})
+
+const startProcess = async (env: Record<string, string>) => {
+  const child = spawn(process.execPath, [main], {
+    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let output = ""
+  child.stdout.on("data", (chunk) => (output += chunk))
+  child.stderr.on("data", (chunk) => (output += chunk))
+  await waitFor(() => /Listening on http:\/\/[^:]+:\d+/.test(output) || child.exitCode !== null, 15_000)
+  const port = Number(/Listening on http:\/\/.*:(\d+)/.exec(output)?.[1])
+  return { child, port, output: () => output }
+}
+
+describe("the lunarbit-gateway process", () => {
+  let child: ChildProcess | undefined
+  afterEach(() => {
+    child?.kill("SIGKILL")
+  })
+
+  it("finishes requests in flight on SIGTERM, then exits", async () => {
+    const started = await startProcess({ API_KEY_ADMIN: adminKey })
+    child = started.child
+    const body = JSON.stringify({
+      client: { launcher_version: "2.0.0", os: "linux", architecture: "x64" },
+      installed: []
+    })
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port: started.port,
+          path: "/update/check",
+          method: "POST",
+          headers: { ...auth, "content-type": "application/json", "content-length": body.length }
+        },
+        (res) => {
+          let text = ""
+          res.on("data", (chunk) => (text += chunk))
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }))
+        }
+      )
+      req.on("error", reject)
+      // Half the body now, the rest after the signal: the request is in flight when it arrives.
+      req.write(body.slice(0, 10))
+      setTimeout(() => {
+        child!.kill("SIGTERM")
+        setTimeout(() => req.end(body.slice(10)), 300)
+      }, 200)
+    })
+    const result = await answer
+    expect(result.status).toBe(200)
+    expect(JSON.parse(result.text).launcher_update.latest).toBe("2.1.0")
+    const [code, signal] = await once(child, "exit")
+    expect(signal === "SIGTERM" || code !== null).toBe(true)
+    await expect(fetch(`http://127.0.0.1:${started.port}/health`)).rejects.toThrow()
+  })
+
+  it("writes readable lines with LOG_FORMAT=pretty", async () => {
+    const started = await startProcess({ API_KEY_ADMIN: adminKey, LOG_FORMAT: "pretty" })
+    child = started.child
+    await fetch(`http://127.0.0.1:${started.port}/health`)
+    await waitFor(() => started.output().includes("GET"))
+    expect(started.output()).toMatch(
+      /\d\d:\d\d:\d\d\.\d{3} INFO {2}request request_id=req_\w+ method=GET path=\/health status=200/
+    )
+  })
+
+  it("creates a development admin key file when API_KEY_ADMIN is unset, without printing the key", async () => {
+    const stateDir = tempDir()
+    const started = await startProcess({ LUNARBIT_STATE_DIR: stateDir })
+    child = started.child
+    const key = readFileSync(join(stateDir, "admin-key"), "utf8").trim()
+    expect(statSync(join(stateDir, "admin-key")).mode & 0o777).toBe(0o600)
+    expect(started.output()).not.toContain(key)
+    const response = await fetch(`http://127.0.0.1:${started.port}/projects`, {
+      headers: { authorization: `Bearer ${key}` }
+    })
+    expect(response.status).toBe(200)
+  })
+
+  it("refuses to start in production without API_KEY_ADMIN", async () => {
+    const started = await startProcess({ NODE_ENV: "production" })
+    child = started.child
+    await waitFor(() => child!.exitCode !== null)
+    expect(child.exitCode).not.toBe(0)
+    expect(started.output()).toContain("API_KEY_ADMIN is required when NODE_ENV=production")
+  })
+})
