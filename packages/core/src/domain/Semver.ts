@@ -25,11 +25,14 @@ export const parse = (input: string): SemVer | undefined => {
   const [, major, minor, patch, prerelease, build] = match
   const numbers = [Number(major), Number(minor), Number(patch)] as const
   if (!numbers.every(Number.isSafeInteger)) return undefined
+  const identifiers = prerelease === undefined ? [] : prerelease.split(".").map(identifier)
+  // Beyond 2^53 distinct identifiers would compare equal and format as other text (1e+22), so refuse them.
+  if (identifiers.some((id) => typeof id === "number" && !Number.isSafeInteger(id))) return undefined
   return {
     major: numbers[0],
     minor: numbers[1],
     patch: numbers[2],
-    prerelease: prerelease === undefined ? [] : prerelease.split(".").map(identifier),
+    prerelease: identifiers,
     build: build === undefined ? [] : build.split(".")
   }
 }

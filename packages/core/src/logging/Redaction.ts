@@ -2,7 +2,8 @@
  * LunarCore LC-LOG: sensitive values never reach a log line. Keys that name secrets are masked
  * whatever their value, and values that look like credentials are masked wherever they appear.
  */
-const sensitiveKey = /authorization|cookie|password|passwd|secret|token|api[-_]?key|^key$|credential|private/i
+// `token(?!s)`: `max_tokens` and `tokens_used` are counts, not secrets.
+const sensitiveKey = /authorization|cookie|password|passwd|secret|token(?!s)|api[-_]?key|^key$|credential|private/i
 
 // Gateway keys, OpenAI/Anthropic keys, GitHub tokens, bearer credentials.
 const sensitiveValue =
