@@ -5,9 +5,9 @@
 // `token(?!s)`: `max_tokens` and `tokens_used` are counts, not secrets.
 const sensitiveKey = /authorization|cookie|password|passwd|secret|token(?!s)|api[-_]?key|^key$|credential|private/i
 
-// Gateway keys, OpenAI/Anthropic keys, GitHub tokens, bearer credentials.
+// Gateway keys, OpenAI/Anthropic keys, GitHub tokens, bearer and basic credentials.
 const sensitiveValue =
-  /\b(lbapi_[A-Za-z0-9_-]+|sk-[A-Za-z0-9_-]{8,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})|(Bearer\s+)[^\s"']+/g
+  /\b(lbapi_[A-Za-z0-9_-]+|lbadmin_[A-Za-z0-9_-]+|sk-[A-Za-z0-9_-]{8,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})|((?:Bearer|Basic)\s+)[^\s"']+/g
 
 export const mask = "[REDACTED]"
 
