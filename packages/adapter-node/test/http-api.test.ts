@@ -1,3 +1,4 @@
+import { ApiKeyFormat } from "@lunarbit/gateway-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminKey, auth, type RunningGateway, startGateway } from "./support/gateway.ts"
 
@@ -63,10 +64,11 @@ describe("authentication", () => {
   })
 
   it("refuses an unknown key and a key with the wrong scheme", async () => {
-    expect(
-      (await expectError(await get("/projects", { authorization: "Bearer lbapi_nope" }), 401, "UNAUTHORIZED")).details
-        .reason
-    ).toBe("unknown")
+    const unknown = await get("/projects", { authorization: `Bearer ${ApiKeyFormat.generate()}` })
+    expect((await expectError(unknown, 401, "UNAUTHORIZED")).details.reason).toBe("unknown")
+    // A mistyped key fails its checksum and is refused without a store lookup.
+    const mistyped = await get("/projects", { authorization: "Bearer lbapi_nope" })
+    expect((await expectError(mistyped, 401, "UNAUTHORIZED")).details.reason).toBe("malformed")
     await expectError(await get("/projects", { authorization: `ApiKey ${adminKey}` }), 401, "UNAUTHORIZED")
   })
 

@@ -23,7 +23,12 @@ export interface Principal {
   readonly rateLimit?: number | undefined
 }
 
-export const admin: Principal = { name: "admin", permissions: new Set(names), allowedProjects: undefined, isAdmin: true }
+export const admin: Principal = {
+  name: "admin",
+  permissions: new Set(names),
+  allowedProjects: undefined,
+  isAdmin: true
+}
 
 export const has = (principal: Principal, permission: Permission): boolean => principal.permissions.has(permission)
 

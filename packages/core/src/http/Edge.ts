@@ -1,10 +1,14 @@
-import { Cause, Context, Effect } from "effect"
+import { Cause, Context, Effect, Exit, Option } from "effect"
 import { HttpIncomingMessage, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import type { Principal } from "../domain/Permissions.ts"
 import * as Errors from "../errors/Errors.ts"
 import { type GatewayErrorShape, isGatewayError } from "../errors/GatewayError.ts"
 import { redact } from "../logging/Redaction.ts"
+import * as RateLimiter from "../services/RateLimiter.ts"
+import type { UsageRecorderShape } from "../services/UsageRecorder.ts"
+import * as Cors from "./Cors.ts"
 import * as ErrorEnvelope from "./ErrorEnvelope.ts"
-import { newRequestId, RequestScope } from "./RequestScope.ts"
+import { newRequestId, RequestScope, type RequestScopeShape } from "./RequestScope.ts"
 import * as RouteTable from "./RouteTable.ts"
 
 /** One line of the access log: what was asked, what was answered, how long it took. */
@@ -14,6 +18,8 @@ export interface AccessLogEntry {
   readonly path: string
   readonly status: number
   readonly duration_ms: number
+  /** The validated key's name, never the key. */
+  readonly key?: string | undefined
 }
 
 /** Where access-log entries go; each runtime adapter supplies its own (pino on Node, console on Workers). */
@@ -39,11 +45,17 @@ export const versionPrefix = "/api/v2"
 
 export interface EdgeOptions {
   readonly docsUrl: string
+  readonly docsPath: string
   readonly maxBodyBytes: number
   readonly routes: ReadonlyArray<RouteTable.RouteEntry>
-  /** Whether a credential is valid; decides between 401 and 404/405 for paths nobody may probe. */
-  readonly isAuthenticated: (authorization: string | undefined) => Effect.Effect<boolean>
-  readonly docsPath: string
+  readonly authenticate: (credential: string) => Effect.Effect<Principal, Errors.Unauthorized>
+  readonly rateLimiter: RateLimiter.RateLimiterShape
+  readonly usage: UsageRecorderShape
+  readonly cors: Cors.CorsPolicy
+  /** Take the client address from `X-Forwarded-For` (only behind a proxy that sets it). */
+  readonly trustProxy: boolean
+  /** Paths whose requests count against the AI bucket. */
+  readonly isAiPath: (path: string) => boolean
 }
 
 const pathOf = (url: string) => {
@@ -58,39 +70,61 @@ const stripVersionPrefix = (url: string): string | undefined => {
   return rest[0] === "/" ? rest : rest[0] === "?" ? `/${rest}` : undefined
 }
 
+const bearer = (authorization: string | undefined): string | undefined => {
+  if (authorization === undefined) return undefined
+  const match = /^Bearer[ \t]+(.*)$/i.exec(authorization)
+  return match === null ? authorization : match[1]!.trim()
+}
+
 /**
  * The gateway's edge, around the router: it gives each request its id, serves the `/api/v2` prefix,
- * limits the body, turns everything that escaped the endpoints (unknown routes, wrong methods,
- * unreadable bodies, defects) into the error envelope, adds the security headers and writes the
- * access log.
+ * answers CORS preflights, checks the bearer key once, applies the rate limits (keyed on the
+ * validated key, never the raw token, beside a per-IP abuse bucket), limits the body, turns
+ * everything that escaped the endpoints (unknown routes, wrong methods, unreadable bodies, defects)
+ * into the error envelope, adds the security, rate-limit and CORS headers, counts the key's usage
+ * and writes the access log.
  */
 export const make = (options: EdgeOptions) => {
-  const unknownRoute = (request: HttpServerRequest.HttpServerRequest, path: string) =>
-    Effect.gen(function* () {
-      const found = RouteTable.match(options.routes, path)
-      // Only a caller with a valid key learns which protected paths exist.
-      if (!found.public && !(yield* options.isAuthenticated(request.headers.authorization))) {
-        return new Errors.Unauthorized({
-          message: "Authentication required: send Authorization: Bearer <key>",
-          details: { reason: request.headers.authorization === undefined ? "missing" : "invalid" }
-        })
-      }
-      if (found.allowed.length > 0) {
-        return new Errors.MethodNotAllowed({
-          message: `Method ${request.method} is not allowed on ${path}`,
-          details: { method: request.method, allowed_methods: found.allowed }
-        })
-      }
-      return new Errors.NotFound({ message: `No route for ${request.method} ${path}`, details: { path } })
+  const unknownRoute = (
+    request: HttpServerRequest.HttpServerRequest,
+    path: string,
+    principal: Principal | undefined
+  ) => {
+    const found = RouteTable.match(options.routes, path)
+    // Only a caller with a valid key learns which protected paths exist.
+    if (!found.public && principal === undefined) {
+      return new Errors.Unauthorized({
+        message: "Authentication required: send Authorization: Bearer <key>",
+        details: { reason: request.headers.authorization === undefined ? "missing" : "invalid" }
+      })
+    }
+    if (found.allowed.length > 0) {
+      return new Errors.MethodNotAllowed({
+        message: `Method ${request.method} is not allowed on ${path}`,
+        details: { method: request.method, allowed_methods: found.allowed }
+      })
+    }
+    return new Errors.NotFound({ message: `No route for ${request.method} ${path}`, details: { path } })
+  }
+
+  const tooLarge = () =>
+    new Errors.PayloadTooLarge({
+      message: `The request body exceeds ${options.maxBodyBytes} bytes`,
+      details: { limit_bytes: options.maxBodyBytes }
     })
 
-  const fromCause = (request: HttpServerRequest.HttpServerRequest, path: string, cause: Cause.Cause<unknown>) =>
+  const fromCause = (
+    request: HttpServerRequest.HttpServerRequest,
+    path: string,
+    principal: Principal | undefined,
+    cause: Cause.Cause<unknown>
+  ) =>
     Effect.gen(function* () {
       const failure = Cause.squash(cause)
       if (isGatewayError(failure)) return failure
       if (HttpServerError.isHttpServerError(failure)) {
         const reason = failure.reason
-        if (reason._tag === "RouteNotFound") return yield* unknownRoute(request, path)
+        if (reason._tag === "RouteNotFound") return unknownRoute(request, path, principal)
         if (reason._tag === "RequestParseError") {
           return reason.reason === "BodyTooLarge"
             ? tooLarge()
@@ -101,12 +135,6 @@ export const make = (options: EdgeOptions) => {
       return new Errors.InternalError({
         message: "An unexpected error occurred; quote the request id when reporting it"
       })
-    })
-
-  const tooLarge = () =>
-    new Errors.PayloadTooLarge({
-      message: `The request body exceeds ${options.maxBodyBytes} bytes`,
-      details: { limit_bytes: options.maxBodyBytes }
     })
 
   // Framework answers that carry no envelope (415 for an unread content type, say) get one.
@@ -120,12 +148,45 @@ export const make = (options: EdgeOptions) => {
       })
   }
 
-  const headers = (response: HttpServerResponse.HttpServerResponse, requestId: string, path: string) =>
-    HttpServerResponse.setHeaders(response, {
-      ...securityHeaders,
-      ...(path === options.docsPath ? { "content-security-policy": docsPolicy } : {}),
-      "x-request-id": requestId
+  const clientAddress = (request: HttpServerRequest.HttpServerRequest): string => {
+    if (options.trustProxy) {
+      const forwarded = request.headers["x-forwarded-for"]?.split(",")[0]?.trim()
+      if (forwarded) return forwarded
+    }
+    return Option.getOrElse(request.remoteAddress, () => "unknown")
+  }
+
+  const rateLimited = (verdict: RateLimiter.Verdict) => {
+    const binding = verdict.binding!
+    const retryAfter = Math.max(1, Math.ceil(binding.decision.retryAfterMs / 1000))
+    return new Errors.RateLimitExceeded({
+      message: `Rate limit exceeded: ${binding.decision.limit} requests per ${Math.round(binding.bucket.windowMs / 1000)} seconds`,
+      details: {
+        policy: binding.policy,
+        limit: binding.decision.limit,
+        window_seconds: Math.round(binding.bucket.windowMs / 1000),
+        retry_after: retryAfter
+      }
     })
+  }
+
+  const route = <E, R>(
+    app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+    request: HttpServerRequest.HttpServerRequest,
+    path: string,
+    principal: Principal | undefined
+  ) => {
+    if (Number(request.headers["content-length"] ?? 0) > options.maxBodyBytes) return ErrorEnvelope.response(tooLarge())
+    return app.pipe(
+      Effect.provideService(HttpServerRequest.HttpServerRequest, request),
+      Effect.provideService(HttpIncomingMessage.MaxBodySize, options.maxBodyBytes as never),
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.flatMap(fromCause(request, path, principal, cause), ErrorEnvelope.response)
+      )
+    )
+  }
 
   return <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
     Effect.gen(function* () {
@@ -134,36 +195,67 @@ export const make = (options: EdgeOptions) => {
       const stripped = stripVersionPrefix(original.url)
       const request = stripped === undefined ? original : original.modify({ url: stripped })
       const path = pathOf(request.url)
-      const scope = { requestId: newRequestId(), docsUrl: options.docsUrl }
+      const origin = Cors.allowedOrigin(options.cors, request.headers.origin)
+      let scope: RequestScopeShape = { requestId: newRequestId(), docsUrl: options.docsUrl }
+      let principal: Principal | undefined
+      let rateHeaders: Record<string, string> = {}
+      let response: HttpServerResponse.HttpServerResponse
 
-      const declared = Number(request.headers["content-length"] ?? 0)
-      let response = yield* (
-        declared > options.maxBodyBytes
-          ? ErrorEnvelope.response(tooLarge())
-          : app.pipe(
-              Effect.provideService(HttpServerRequest.HttpServerRequest, request),
-              Effect.provideService(HttpIncomingMessage.MaxBodySize, options.maxBodyBytes as never),
-              Effect.catchCause((cause) =>
-                Cause.hasInterruptsOnly(cause)
-                  ? Effect.failCause(cause)
-                  : Effect.flatMap(fromCause(request, path, cause), ErrorEnvelope.response)
+      if (Cors.isPreflight(request.method, request.headers)) {
+        response =
+          origin === undefined
+            ? yield* Effect.provideService(
+                ErrorEnvelope.response(
+                  new Errors.Forbidden({
+                    message: "This origin may not call the API",
+                    details: { origin: request.headers.origin ?? null }
+                  })
+                ),
+                RequestScope,
+                scope
               )
-            )
-      ).pipe(Effect.provideService(RequestScope, scope))
-
-      const rewrite =
-        response.status >= 400 && !ErrorEnvelope.isEnvelope(response) ? byStatus[response.status] : undefined
-      if (rewrite !== undefined) {
-        response = yield* Effect.provideService(ErrorEnvelope.response(rewrite(request)), RequestScope, scope)
+            : HttpServerResponse.empty({ status: 204, headers: Cors.preflightHeaders(origin) })
+      } else {
+        const credential = bearer(request.headers.authorization)
+        if (credential !== undefined) {
+          const outcome = yield* Effect.exit(options.authenticate(credential))
+          principal = Exit.isSuccess(outcome) ? outcome.value : undefined
+          scope = { ...scope, authentication: { credential, outcome } }
+        }
+        const verdict = yield* options.rateLimiter.check({
+          ip: clientAddress(original),
+          principal,
+          ai: options.isAiPath(path)
+        })
+        rateHeaders = RateLimiter.headers(verdict)
+        response = yield* (
+          verdict.allowed ? route(app, request, path, principal) : ErrorEnvelope.response(rateLimited(verdict))
+        ).pipe(Effect.provideService(RequestScope, scope))
+        const rewrite =
+          response.status >= 400 && !ErrorEnvelope.isEnvelope(response) ? byStatus[response.status] : undefined
+        if (rewrite !== undefined) {
+          response = yield* Effect.provideService(ErrorEnvelope.response(rewrite(request)), RequestScope, scope)
+        }
       }
-      const final = headers(response, scope.requestId, path)
+
+      const final = HttpServerResponse.setHeaders(response, {
+        ...securityHeaders,
+        ...(path === options.docsPath ? { "content-security-policy": docsPolicy } : {}),
+        ...rateHeaders,
+        ...(origin === undefined || (response.status === 204 && request.method === "OPTIONS")
+          ? {}
+          : Cors.responseHeaders(origin)),
+        "x-request-id": scope.requestId
+      })
+      if (principal !== undefined) options.usage.recordRequest(principal.name, final.status >= 400)
       const log = yield* AccessLog
       log({
         request_id: scope.requestId,
         method: original.method,
         path: pathOf(original.url),
         status: final.status,
-        duration_ms: Math.round((performance.now() - started) * 1000) / 1000
+        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        ...(principal === undefined ? {} : { key: principal.name })
       })
       return final
     })

@@ -1,4 +1,6 @@
-import { Context } from "effect"
+import { Context, type Exit } from "effect"
+import type { Principal } from "../domain/Permissions.ts"
+import type { Unauthorized } from "../errors/Errors.ts"
 
 /**
  * Per-request facts the edge establishes before routing, readable anywhere below it: the request id
@@ -7,6 +9,10 @@ import { Context } from "effect"
 export interface RequestScopeShape {
   readonly requestId: string
   readonly docsUrl: string
+  /** The edge's check of the request's bearer credential, reused by the endpoint's middleware. */
+  readonly authentication?:
+    | { readonly credential: string; readonly outcome: Exit.Exit<Principal, Unauthorized> }
+    | undefined
 }
 
 export const RequestScope = Context.Reference<RequestScopeShape>("@lunarbit/gateway-core/RequestScope", {

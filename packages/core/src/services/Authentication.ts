@@ -1,13 +1,16 @@
-import { Context, Effect, Layer, Option, Redacted } from "effect"
+import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
 import { GatewayConfig } from "../config/GatewayConfig.ts"
+import * as ApiKeyFormat from "../domain/ApiKeyFormat.ts"
 import * as KeyHash from "../domain/KeyHash.ts"
 import * as Permissions from "../domain/Permissions.ts"
 import { Unauthorized } from "../errors/Errors.ts"
 import { KeyStore, type StoredKey } from "../ports/KeyStore.ts"
 
 export interface AuthenticationShape {
-  /** Checks a bearer credential; the reason for a refusal is in the error's details. */
+  /** Checks a bearer credential; the reason for a refusal is in the error's `details.reason`. */
   readonly authenticate: (credential: string) => Effect.Effect<Permissions.Principal, Unauthorized>
+  /** The keyed hash a key is stored under. */
+  readonly hash: (key: string) => Effect.Effect<string>
 }
 
 export class Authentication extends Context.Service<Authentication, AuthenticationShape>()(
@@ -44,7 +47,7 @@ export const make = Effect.gen(function* () {
   })
 
   const memo = new Map<string, string>()
-  const hashOf = (credential: string): Effect.Effect<string> => {
+  const hash = (credential: string): Effect.Effect<string> => {
     const known = memo.get(credential)
     if (known !== undefined) return Effect.succeed(known)
     return Effect.map(
@@ -57,25 +60,32 @@ export const make = Effect.gen(function* () {
     )
   }
 
+  const check = (key: StoredKey | undefined, now: number): Effect.Effect<Permissions.Principal, Unauthorized> => {
+    if (key === undefined) return refuse("unknown")
+    if (key.revokedAt !== undefined) return refuse("revoked", "This API key has been revoked")
+    if (key.expiresAt !== undefined && Date.parse(key.expiresAt) <= now) {
+      return refuse("expired", "This API key has expired")
+    }
+    return Effect.succeed(toPrincipal(key))
+  }
+
   const authenticate = (credential: string): Effect.Effect<Permissions.Principal, Unauthorized> => {
     if (credential.length === 0) return refuse("missing", "Authentication required: send Authorization: Bearer <key>")
     if (credential.length > maxCredentialLength) return refuse("malformed")
-    return Effect.flatMap(hashOf(credential), (hash) => {
-      if (adminHash !== undefined && KeyHash.constantTimeEqual(hash, adminHash))
+    const wellFormed = ApiKeyFormat.isWellFormed(credential)
+    // A mistyped gateway key is refused before any hashing or store lookup.
+    if (!wellFormed && adminHash === undefined) return refuse("malformed")
+    return Effect.flatMap(hash(credential), (digest) => {
+      if (adminHash !== undefined && KeyHash.constantTimeEqual(digest, adminHash))
         return Effect.succeed(Permissions.admin)
-      if (!credential.startsWith("lbapi_")) return refuse("malformed")
-      return Effect.flatMap(store.findByHash(hash), (key) => {
-        if (key === undefined) return refuse("unknown")
-        if (key.revokedAt !== undefined) return refuse("revoked", "This API key has been revoked")
-        if (key.expiresAt !== undefined && Date.parse(key.expiresAt) <= Date.now()) {
-          return refuse("expired", "This API key has expired")
-        }
-        return Effect.succeed(toPrincipal(key))
-      })
+      if (!wellFormed) return refuse("malformed")
+      return Effect.flatMap(store.findByHash(digest), (key) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => check(key, now))
+      )
     })
   }
 
-  return Authentication.of({ authenticate })
+  return Authentication.of({ authenticate, hash })
 })
 
 export const layer: Layer.Layer<Authentication, never, GatewayConfig | KeyStore> = Layer.effect(Authentication, make)

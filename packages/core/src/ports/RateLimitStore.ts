@@ -1,0 +1,93 @@
+import { Context, Effect, Layer } from "effect"
+
+/** One rate-limit bucket: `limit` requests per `windowMs`. */
+export interface Bucket {
+  /** Identifies the bucket and whose it is, e.g. `key:my-app` or `ip:203.0.113.9`. */
+  readonly key: string
+  readonly limit: number
+  readonly windowMs: number
+}
+
+/** The bucket's state after a request was counted (or refused). */
+export interface Decision {
+  readonly allowed: boolean
+  readonly limit: number
+  readonly remaining: number
+  /** Epoch milliseconds at which the bucket is full again. */
+  readonly resetAt: number
+  /** Milliseconds until a refused request would be allowed; 0 when allowed. */
+  readonly retryAfterMs: number
+}
+
+/**
+ * Where rate-limit state lives. The algorithm is GCRA (the generic cell rate algorithm): each bucket
+ * keeps one timestamp, its "theoretical arrival time" (TAT), and a request is allowed when the
+ * bucket would not overflow. It lets exactly `limit` requests through a burst and refills evenly,
+ * and a decision is one atomic read-modify-write, so it stays exact under concurrency and across
+ * instances sharing a store.
+ */
+export interface RateLimitStoreShape {
+  readonly hit: (bucket: Bucket, now: number) => Effect.Effect<Decision>
+}
+
+export class RateLimitStore extends Context.Service<RateLimitStore, RateLimitStoreShape>()(
+  "@lunarbit/gateway-core/RateLimitStore"
+) {}
+
+/**
+ * GCRA for one request at `now` against a bucket whose stored TAT is `tat` (undefined when new).
+ * Returns the decision and the TAT to store (unchanged when refused). Stores that run the
+ * algorithm elsewhere (a Redis script) must compute the same thing.
+ */
+export const gcra = (
+  bucket: Bucket,
+  tat: number | undefined,
+  now: number
+): { readonly decision: Decision; readonly tat: number } => {
+  const interval = bucket.windowMs / bucket.limit
+  const base = Math.max(tat ?? now, now)
+  const next = base + interval
+  if (next - now > bucket.windowMs) {
+    return {
+      tat: base,
+      decision: {
+        allowed: false,
+        limit: bucket.limit,
+        remaining: 0,
+        resetAt: Math.ceil(base),
+        retryAfterMs: Math.ceil(next - bucket.windowMs - now)
+      }
+    }
+  }
+  return {
+    tat: next,
+    decision: {
+      allowed: true,
+      limit: bucket.limit,
+      remaining: Math.max(0, Math.floor((now + bucket.windowMs - next) / interval)),
+      resetAt: Math.ceil(next),
+      retryAfterMs: 0
+    }
+  }
+}
+
+/** In one process: exact, since JavaScript runs one decision at a time. Idle buckets are dropped. */
+export const makeMemory = (): RateLimitStoreShape => {
+  const tats = new Map<string, number>()
+  let sweepAt = 0
+  return {
+    hit: (bucket, now) =>
+      Effect.sync(() => {
+        if (now >= sweepAt) {
+          // A TAT in the past means a full bucket, the same as no entry: forget it.
+          for (const [key, tat] of tats) if (tat <= now) tats.delete(key)
+          sweepAt = now + 60_000
+        }
+        const { decision, tat } = gcra(bucket, tats.get(bucket.key), now)
+        tats.set(bucket.key, tat)
+        return decision
+      })
+  }
+}
+
+export const layerMemory: Layer.Layer<RateLimitStore> = Layer.sync(RateLimitStore, makeMemory)
