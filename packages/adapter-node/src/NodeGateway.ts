@@ -1,10 +1,20 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { DownloadStore, Gateway, GatewayConfig, KeyStore } from "@lunarbit/gateway-core"
+import {
+  BuildVerification,
+  DownloadStore,
+  Gateway,
+  GatewayConfig,
+  GitHubReleaseSource,
+  KeyStore,
+  RateLimitStore,
+  ReleaseSource
+} from "@lunarbit/gateway-core"
 import { Config, ConfigProvider, Effect, Layer } from "effect"
 import { HttpRouter } from "effect/http"
 import { developmentAdminKey } from "./AdminKey.ts"
 import * as FileReleaseSource from "./FileReleaseSource.ts"
+import * as NodeArtifactDigest from "./NodeArtifactDigest.ts"
 import * as PinoLogger from "./PinoLogger.ts"
 
 export interface Options {
@@ -55,7 +65,21 @@ const logger = (options: Options) =>
   )
 
 /** The ports of the default Node deployment: the file catalog, keys and download counts in memory. */
-const ports = Layer.mergeAll(FileReleaseSource.layerConfig, KeyStore.layerMemory(), DownloadStore.layerMemory)
+/**
+ * The release catalog: the file, plus the GitHub repositories of `GITHUB_PROJECTS` (none by
+ * default), with every build's artifact verified in the background.
+ */
+const releases = BuildVerification.layerConfig.pipe(
+  Layer.provide(ReleaseSource.layerCombined(FileReleaseSource.layerConfig, GitHubReleaseSource.layerConfig)),
+  Layer.provide(NodeArtifactDigest.layer)
+)
+
+const ports = Layer.mergeAll(
+  releases,
+  KeyStore.layerMemory(),
+  DownloadStore.layerMemory,
+  RateLimitStore.layerMemory
+)
 
 const server = Layer.unwrap(
   Effect.gen(function* () {

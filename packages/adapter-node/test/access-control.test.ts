@@ -328,6 +328,8 @@ describe("CORS", () => {
     const allowed = await fetch(gateway.url("/projects"), { headers: { ...auth, origin: "https://admin.example.com" } })
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://admin.example.com")
     expect(allowed.headers.get("access-control-expose-headers")).toContain("x-request-id")
+    // Catalog answers vary by key already; the origin joins rather than replaces that.
+    expect(allowed.headers.get("vary")).toBe("Authorization, Origin")
     const other = await fetch(gateway.url("/projects"), { headers: { ...auth, origin: "https://evil.example.net" } })
     expect(other.headers.get("access-control-allow-origin")).toBeNull()
   })

@@ -27,9 +27,9 @@ export const preflightHeaders = (origin: string): Record<string, string> => ({
   vary: "Origin"
 })
 
-/** Headers added to an actual cross-origin response. */
-export const responseHeaders = (origin: string): Record<string, string> => ({
+/** Headers added to an actual cross-origin response; `Origin` joins whatever the response already varies by. */
+export const responseHeaders = (origin: string, vary: string | undefined): Record<string, string> => ({
   "access-control-allow-origin": origin,
   "access-control-expose-headers": exposedHeaders,
-  vary: "Origin"
+  vary: vary === undefined || vary === "" ? "Origin" : `${vary}, Origin`
 })

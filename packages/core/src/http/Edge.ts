@@ -244,7 +244,7 @@ export const make = (options: EdgeOptions) => {
         ...rateHeaders,
         ...(origin === undefined || (response.status === 204 && request.method === "OPTIONS")
           ? {}
-          : Cors.responseHeaders(origin)),
+          : Cors.responseHeaders(origin, response.headers.vary)),
         "x-request-id": scope.requestId
       })
       if (principal !== undefined) options.usage.recordRequest(principal.name, final.status >= 400)
