@@ -1,4 +1,6 @@
 import { Config, Context, Effect, Layer, type Option, type Redacted, Schema } from "effect"
+import * as GitHubProjects from "../providers/GitHubProjects.ts"
+import * as AiConfig from "../services/AiConfig.ts"
 
 /**
  * LunarCore LC-CFG: every setting the gateway reads, with its environment variable and default.
@@ -30,6 +32,36 @@ export interface GatewayConfigShape {
   readonly corsOrigins: ReadonlyArray<string>
   /** Largest accepted request body, in bytes. */
   readonly maxBodyBytes: number
+  /** The four rate-limit buckets of the spec, each `RATE_LIMIT_<NAME>_MAX` requests per `_WINDOW` seconds. */
+  readonly rateLimits: RateLimits
+  /** `TRUST_PROXY`: take the client address from `X-Forwarded-For` (only behind a proxy that sets it). */
+  readonly trustProxy: boolean
+  /** The AI providers beyond LM Studio and OpenAI, the routing strategy and the request budget. */
+  readonly ai: AiConfig.AiConfigShape
+}
+
+export interface RateLimit {
+  readonly max: number
+  readonly windowMs: number
+}
+
+export interface RateLimits {
+  readonly enabled: boolean
+  readonly perKey: RateLimit
+  readonly perIp: RateLimit
+  readonly ai: RateLimit
+  readonly unauthenticated: RateLimit
+}
+
+function rateLimit(name: string, max: number, windowSeconds: number): Config.Config<RateLimit> {
+  const whole = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+  return Config.all({
+    max: Config.schema(whole, `RATE_LIMIT_${name}_MAX`).pipe(Config.withDefault(max)),
+    windowMs: Config.schema(whole, `RATE_LIMIT_${name}_WINDOW`).pipe(
+      Config.withDefault(windowSeconds),
+      Config.map((seconds) => seconds * 1000)
+    )
+  })
 }
 
 export const config: Config.Config<GatewayConfigShape> = Config.all({
@@ -58,7 +90,56 @@ export const config: Config.Config<GatewayConfigShape> = Config.all({
   corsOrigins: Config.Array(Schema.NonEmptyString, "CORS_ORIGINS").pipe(
     Config.withDefault([] as ReadonlyArray<string>)
   ),
-  maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(1_048_576))
+  maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(1_048_576)),
+  rateLimits: Config.all({
+    enabled: Config.Boolean("RATE_LIMIT_ENABLED").pipe(Config.withDefault(true)),
+    perKey: rateLimit("KEY", 1000, 900),
+    perIp: rateLimit("IP", 1000, 900),
+    ai: rateLimit("AI", 100, 3600),
+    unauthenticated: rateLimit("UNAUTHENTICATED", 60, 3600)
+  }),
+  trustProxy: Config.Boolean("TRUST_PROXY").pipe(Config.withDefault(false)),
+  ai: AiConfig.config
+})
+
+const positiveInt = (name: string, fallback: number) =>
+  Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), name).pipe(Config.withDefault(fallback))
+
+/**
+ * Settings of the GitHub release source, read by `GitHubReleaseSource.layerConfig` only (the token
+ * is `GITHUB_TOKEN` above). Kept apart from `GatewayConfigShape` so hosts without GitHub need none.
+ */
+export interface GitHubConfigShape {
+  /** `GITHUB_API_URL`: the REST API root; GitHub Enterprise Server's is `https://HOST/api/v3`. */
+  readonly apiUrl: string
+  /** `GITHUB_SYNC_INTERVAL`, in seconds: how often every repository is synchronised in the background. */
+  readonly syncIntervalSeconds: number
+  /** `GITHUB_PROJECTS`: a JSON array of the projects backed by repositories (docs/github-sources.md). */
+  readonly projects: ReadonlyArray<GitHubProjects.ProjectConfig>
+}
+
+export const github: Config.Config<GitHubConfigShape> = Config.all({
+  apiUrl: Config.String("GITHUB_API_URL").pipe(Config.withDefault("https://api.github.com")),
+  syncIntervalSeconds: positiveInt("GITHUB_SYNC_INTERVAL", 300),
+  projects: Config.schema(Schema.fromJsonString(GitHubProjects.ProjectsConfig), "GITHUB_PROJECTS").pipe(
+    Config.withDefault([] as ReadonlyArray<GitHubProjects.ProjectConfig>)
+  )
+})
+
+/** Settings of background build verification (`BuildVerification.layerConfig`). */
+export interface BuildVerificationConfigShape {
+  /** `BUILD_VERIFICATION`: download each build and compare its checksums. */
+  readonly enabled: boolean
+  /** `BUILD_VERIFICATION_CONCURRENCY`: artifacts downloaded at the same time. */
+  readonly concurrency: number
+  /** `BUILD_VERIFICATION_TIMEOUT`, in seconds: the longest one artifact's download may take. */
+  readonly timeoutSeconds: number
+}
+
+export const buildVerification: Config.Config<BuildVerificationConfigShape> = Config.all({
+  enabled: Config.Boolean("BUILD_VERIFICATION").pipe(Config.withDefault(true)),
+  concurrency: positiveInt("BUILD_VERIFICATION_CONCURRENCY", 2),
+  timeoutSeconds: positiveInt("BUILD_VERIFICATION_TIMEOUT", 900)
 })
 
 export class GatewayConfig extends Context.Service<GatewayConfig, GatewayConfigShape>()(

@@ -28,3 +28,32 @@ export type NotFoundError = ProjectNotFound | ChannelNotFound | VersionNotFound 
 
 /** A release catalog that fails validation; `details.problems` lists every problem with its path. */
 export class InvalidCatalog extends GatewayError("InvalidCatalog", "INVALID_CATALOG", 500) {}
+
+/** No AI provider is configured or registered, so AI requests cannot be answered. */
+export class AiNotConfigured extends GatewayError("AiNotConfigured", "AI_NOT_CONFIGURED", 503) {}
+/** No configured provider serves the requested model (`details.available_models` lists those that are served). */
+export class ModelNotAvailable extends GatewayError("ModelNotAvailable", "MODEL_NOT_AVAILABLE", 404) {}
+/** Every provider of the model is cooling down after a 429 or has its circuit open; `details.retry_after` in seconds. */
+export class AiUnavailable extends GatewayError("AiUnavailable", "AI_UNAVAILABLE", 503) {}
+/** The request's retry budget ran out on upstream failures; `details.attempts` lists each attempt. */
+export class AiUpstreamError extends GatewayError("AiUpstreamError", "AI_UPSTREAM_ERROR", 502) {}
+/** The request's deadline passed before a provider answered. */
+export class AiTimeout extends GatewayError("AiTimeout", "AI_TIMEOUT", 504) {}
+/** The provider refused the request itself (too long a prompt, an unsupported parameter). */
+export class AiRequestRejected extends GatewayError("AiRequestRejected", "AI_REQUEST_REJECTED", 400) {}
+/** The model answered, but not in the shape that was asked for (e.g. JSON that fails its schema). */
+export class AiInvalidOutput extends GatewayError("AiInvalidOutput", "AI_INVALID_OUTPUT", 502) {}
+/** A stream that had started failed upstream; sent as the stream's final error event. */
+export class AiStreamInterrupted extends GatewayError("AiStreamInterrupted", "AI_STREAM_INTERRUPTED", 502) {}
+
+/** A release backend (GitHub) failed or could not be reached; the last good catalog is still served. */
+export class UpstreamUnavailable extends GatewayError("UpstreamUnavailable", "UPSTREAM_UNAVAILABLE", 502) {}
+/** A release backend's rate limit is spent; `details.reset_at` says when requests are sent again. */
+export class UpstreamRateLimited extends GatewayError("UpstreamRateLimited", "UPSTREAM_RATE_LIMITED", 503) {}
+/** A configured repository does not exist, or is private and the token cannot see it. */
+export class UpstreamNotFound extends GatewayError("UpstreamNotFound", "UPSTREAM_NOT_FOUND", 502) {}
+/** A build's artifact (or a checksum file) could not be downloaded. */
+export class ArtifactUnreachable extends GatewayError("ArtifactUnreachable", "ARTIFACT_UNREACHABLE", 502) {}
+
+/** No API key has this name. */
+export class KeyNotFound extends GatewayError("KeyNotFound", "KEY_NOT_FOUND", 404) {}

@@ -2,6 +2,7 @@ import { ConfigProvider, Layer } from "effect"
 import { GatewayConfig } from "../config/GatewayConfig.ts"
 import * as DownloadStore from "../ports/DownloadStore.ts"
 import * as KeyStore from "../ports/KeyStore.ts"
+import * as RateLimitStore from "../ports/RateLimitStore.ts"
 import * as ReleaseSource from "../ports/ReleaseSource.ts"
 
 /**
@@ -17,5 +18,9 @@ export const memoryPorts = (options: {
     GatewayConfig.layer,
     ReleaseSource.layerMemory(options.catalog),
     KeyStore.layerMemory(options.keys),
-    DownloadStore.layerMemory
+    DownloadStore.layerMemory,
+    RateLimitStore.layerMemory
   ).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(options.env ?? {}))))
+
+export { keyStoreSuite } from "./keyStoreSuite.ts"
+export { rateLimitStoreSuite } from "./rateLimitStoreSuite.ts"

@@ -1,0 +1,192 @@
+/**
+ * The AI proxy path: `POST /v1/chat/completions`, streamed and not, through the gateway (key
+ * authentication, the ModelRouter, the OpenAI SDK to the upstream, re-encoding) against a raw
+ * `node:http` reverse proxy to the same local upstream, in the same run, 32 connections each.
+ * Target: the gateway at >= 0.8x the raw proxy's req/s, adding under 5 ms at p99.
+ *
+ * `bench/run.ts` calls `runAiBench` and `reportAi`; `node bench/ai.ts` runs it alone. This file is
+ * also the script of the upstream and proxy processes (chosen by AI_BENCH_ROLE), so each server
+ * has its own process and autocannon keeps this one.
+ */
+import { Agent, createServer, request as httpRequest } from "node:http"
+import { measure, type Row, startServer } from "./support.ts"
+
+const self = new URL(import.meta.url).pathname
+const gatewayScript = new URL("../packages/adapter-node/src/main.ts", import.meta.url).pathname
+const adminKey = "bench-admin-key-0123456789abcdef0123456789"
+const model = "bench-model"
+
+// ---- the upstream: OpenAI's wire, a fixed answer, 16 chunks when streamed ----
+
+const created = 1_700_000_000
+const pieces = Array.from({ length: 16 }, (_, i) => `token${i} `)
+const completion = JSON.stringify({
+  id: "chatcmpl-bench",
+  object: "chat.completion",
+  created,
+  model,
+  choices: [
+    { index: 0, message: { role: "assistant", content: pieces.join("") }, logprobs: null, finish_reason: "stop" }
+  ],
+  usage: { prompt_tokens: 12, completion_tokens: 16, total_tokens: 28 }
+})
+const chunk = (choices: unknown, usage: unknown = null) =>
+  `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created, model, choices, usage })}\n\n`
+const streamed =
+  chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]) +
+  pieces.map((text) => chunk([{ index: 0, delta: { content: text }, finish_reason: null }])).join("") +
+  chunk([{ index: 0, delta: {}, finish_reason: "stop" }]) +
+  chunk([], { prompt_tokens: 12, completion_tokens: 16, total_tokens: 28 }) +
+  "data: [DONE]\n\n"
+const models = JSON.stringify({ object: "list", data: [{ id: model, object: "model", created, owned_by: "bench" }] })
+
+const serveUpstream = () =>
+  createServer((request, response) => {
+    let body = ""
+    request.on("data", (data) => {
+      body += data
+    })
+    request.on("end", () => {
+      if (request.url?.startsWith("/v1/models")) {
+        response.writeHead(200, { "content-type": "application/json" })
+        response.end(models)
+      } else if (body.includes('"stream":true')) {
+        response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
+        response.end(streamed)
+      } else {
+        response.writeHead(200, { "content-type": "application/json" })
+        response.end(completion)
+      }
+    })
+  })
+
+// ---- the baseline: a reverse proxy that pipes requests and responses through, nothing else ----
+
+const serveProxy = (upstream: URL) => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 })
+  return createServer((request, response) => {
+    const outgoing = httpRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: request.url,
+        method: request.method,
+        headers: { ...request.headers, host: upstream.host },
+        agent
+      },
+      (incoming) => {
+        response.writeHead(incoming.statusCode ?? 502, incoming.headers)
+        incoming.pipe(response)
+      }
+    )
+    outgoing.on("error", () => {
+      response.writeHead(502)
+      response.end()
+    })
+    request.pipe(outgoing)
+  })
+}
+
+const listen = (server: ReturnType<typeof createServer>) =>
+  server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
+    const address = server.address()
+    console.log(`Listening on http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`)
+  })
+
+// ---- the benchmark ----
+
+const body = (stream: boolean) =>
+  JSON.stringify({
+    model,
+    messages: [{ role: "user", content: "Summarise the release notes of version 1.2.0 in one line." }],
+    max_tokens: 64,
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {})
+  })
+
+/** Runs the four AI cases, raw proxy then gateway for each, and returns their rows. */
+export const runAiBench = async (): Promise<Array<Row>> => {
+  const upstream = await startServer(self, { AI_BENCH_ROLE: "upstream" })
+  const proxy = await startServer(self, { AI_BENCH_ROLE: "proxy", AI_BENCH_UPSTREAM: upstream.url })
+  const gateway = await startServer(gatewayScript, {
+    API_KEY_ADMIN: adminKey,
+    OPENAI_ENABLED: "true",
+    OPENAI_API_KEY: "sk-bench-upstream",
+    OPENAI_BASE_URL: `${upstream.url}/v1`,
+    OPENAI_MODEL: model,
+    // One client on one address, one key: lift the limits so the proxy path is what is measured.
+    RATE_LIMIT_IP_MAX: "1000000000",
+    RATE_LIMIT_AI_MAX: "1000000000",
+    RATE_LIMIT_UNAUTHENTICATED_MAX: "1000000000",
+    LUNARBIT_STATE_DIR: `${process.env.TMPDIR ?? "/tmp"}/lunarbit-bench-ai-${process.pid}`
+  })
+  try {
+    const created = await fetch(`${gateway.url}/admin/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        name: `bench-ai-${Date.now()}`,
+        permissions: { canUseAI: true },
+        rateLimit: 10_000_000
+      })
+    })
+    if (created.status !== 201 && created.status !== 200) {
+      throw new Error(`Creating the bench key failed: ${created.status} ${await created.text()}`)
+    }
+    const key = ((await created.json()) as { key: string }).key
+    const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" }
+    const post = (url: string, stream: boolean, duration?: number) => ({
+      url: `${url}/v1/chat/completions`,
+      method: "POST",
+      headers,
+      body: body(stream),
+      ...(duration === undefined ? {} : { duration })
+    })
+    // A benchmark of errors measures nothing: check both paths answer before timing them.
+    for (const target of [proxy.url, gateway.url]) {
+      const probe = await fetch(`${target}/v1/chat/completions`, { method: "POST", headers, body: body(false) })
+      if (probe.status !== 200) throw new Error(`${target} answered ${probe.status}: ${await probe.text()}`)
+    }
+    await measure("warm-up", post(proxy.url, false, 1))
+    await measure("warm-up", post(gateway.url, true, 1))
+    await measure("warm-up", post(gateway.url, false, 1))
+    return [
+      await measure("raw proxy, chat completion", post(proxy.url, false)),
+      await measure("gateway /v1/chat/completions", post(gateway.url, false)),
+      await measure("raw proxy, streamed chat completion", post(proxy.url, true)),
+      await measure("gateway /v1/chat/completions, stream", post(gateway.url, true))
+    ]
+  } finally {
+    await Promise.all([gateway.stop(), proxy.stop(), upstream.stop()])
+  }
+}
+
+/** Prints the rows and, for each gateway case, its ratio to the raw proxy and the p99 it adds. */
+export const reportAi = (rows: ReadonlyArray<Row>) => {
+  console.log("\nAI proxy path (32 connections): gateway vs raw node:http reverse proxy, same upstream")
+  console.log("| case | req/s | p50 ms | p99 ms | vs raw proxy | added p99 ms | non-2xx | errors |")
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|")
+  let met = true
+  for (let i = 0; i < rows.length; i += 2) {
+    const raw = rows[i]!
+    const gateway = rows[i + 1]!
+    const ratio = gateway.requestsPerSecond / raw.requestsPerSecond
+    const added = gateway.p99 - raw.p99
+    met &&= ratio >= 0.8 && added < 5
+    for (const [row, versus, extra] of [
+      [raw, "1.00x", "-"],
+      [gateway, `${ratio.toFixed(2)}x`, `${added}`]
+    ] as const) {
+      console.log(
+        `| ${row.name} | ${Math.round(row.requestsPerSecond)} | ${row.p50} | ${row.p99} | ${versus} | ${extra} | ${row.non2xx} | ${row.errors} |`
+      )
+    }
+  }
+  console.log(`\nTarget: >= 0.8x the raw proxy and < 5 ms added p99: ${met ? "met" : "NOT met"}`)
+}
+
+if (import.meta.main) {
+  const role = process.env.AI_BENCH_ROLE
+  if (role === "upstream") listen(serveUpstream())
+  else if (role === "proxy") listen(serveProxy(new URL(process.env.AI_BENCH_UPSTREAM!)))
+  else reportAi(await runAiBench())
+}

@@ -1,0 +1,13 @@
+import { env } from "cloudflare:workers"
+import * as WorkerHandler from "./WorkerHandler.ts"
+
+/**
+ * The module Worker (`main` in wrangler.toml). The gateway is built at module scope, once per
+ * isolate, from the bindings `cloudflare:workers` exposes there: fibers started inside `fetch`
+ * would belong to the request that started them (see `HttpRouter.toWebHandler`).
+ */
+const gateway = WorkerHandler.make(env)
+
+export default {
+  fetch: (request: Request): Promise<Response> => gateway(request)
+}

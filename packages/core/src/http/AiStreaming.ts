@@ -1,0 +1,68 @@
+import { Effect, Exit, Scope, Stream } from "effect"
+import { HttpServerResponse } from "effect/http"
+import { AiStreamInterrupted } from "../errors/Errors.ts"
+import type { GatewayErrorShape } from "../errors/GatewayError.ts"
+import type { StreamEvent } from "../ports/AIProvider.ts"
+import type { ProviderFailure } from "../services/AiFailures.ts"
+import type { OpenedStream, RouteError } from "../services/ModelRouter.ts"
+import { RequestScope, type RequestScopeShape } from "./RequestScope.ts"
+
+export type DoneEvent = Extract<StreamEvent, { readonly _tag: "Done" }>
+
+/** How one wire format writes a stream's parts as SSE text. */
+export interface SseFormat {
+  /** Sent before the first delta (OpenAI's role chunk); nothing when absent. */
+  readonly start?: string | undefined
+  readonly delta: (text: string) => string
+  readonly done: (event: DoneEvent) => string
+  /** The last event of a stream that failed after it started. */
+  readonly error: (error: GatewayErrorShape, scope: RequestScopeShape) => string
+}
+
+/** The SSE frame of one event: `event:` when named, and `data:` as JSON. */
+export const frame = (data: unknown, event?: string): string =>
+  `${event === undefined ? "" : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`
+
+/** What a client learns when the upstream fails after the first token: a typed error, never a short answer. */
+export const interrupted = (failure: ProviderFailure): AiStreamInterrupted =>
+  new AiStreamInterrupted({
+    message: `The AI provider failed mid-stream (${failure.kind}); the answer is incomplete`,
+    details: { provider: failure.provider, reason: failure.kind }
+  })
+
+const headers = { "cache-control": "no-cache", "x-accel-buffering": "no" }
+
+/**
+ * Answers a streamed completion as Server-Sent Events. The stream is opened (with failover) before
+ * the response starts, so a request no provider can answer gets a proper HTTP error. After that a
+ * failure becomes the format's error event. The upstream lives in a scope the response body closes:
+ * when the client disconnects the server interrupts the body, which cancels the upstream request.
+ */
+export const respond = (options: {
+  readonly open: Effect.Effect<OpenedStream, RouteError, Scope.Scope>
+  readonly format: (opened: OpenedStream) => SseFormat
+  /** Runs on the final event, before it is sent (usage accounting). */
+  readonly onDone: (event: DoneEvent, opened: OpenedStream) => Effect.Effect<void>
+}): Effect.Effect<HttpServerResponse.HttpServerResponse, RouteError> =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.make()
+    const opened = yield* options.open.pipe(
+      Scope.provide(scope),
+      Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
+    )
+    const requestScope = yield* RequestScope
+    const format = options.format(opened)
+    const events = Stream.concat(Stream.fromIterable(opened.head), opened.rest).pipe(
+      Stream.mapEffect((event) =>
+        event._tag === "Delta"
+          ? Effect.succeed(format.delta(event.text))
+          : Effect.as(options.onDone(event, opened), format.done(event))
+      ),
+      Stream.catchTag("ProviderFailure", (failure) => Stream.succeed(format.error(interrupted(failure), requestScope)))
+    )
+    const body = (format.start === undefined ? events : Stream.concat(Stream.succeed(format.start), events)).pipe(
+      Stream.encodeText,
+      Stream.onExit((exit) => Scope.close(scope, exit))
+    )
+    return HttpServerResponse.stream(body, { contentType: "text/event-stream", headers })
+  })

@@ -1,0 +1,232 @@
+import { Context, Duration, Effect, Stream } from "effect"
+import * as AiFailures from "../services/AiFailures.ts"
+import { guard } from "../services/AiStreamGuard.ts"
+import * as AiTokens from "../services/AiTokens.ts"
+
+export { type Classified, type FailureKind, ProviderFailure } from "../services/AiFailures.ts"
+
+/** One chat message, in the roles every provider understands; adapters translate them to their wire. */
+export interface ChatMessage {
+  readonly role: "system" | "user" | "assistant"
+  readonly content: string
+}
+
+/** Asks for JSON matching `schema` (a JSON Schema): structured outputs on OpenAI, the prompt elsewhere. */
+export interface JsonOutput {
+  readonly name: string
+  readonly schema: Readonly<Record<string, unknown>>
+}
+
+/** One completion request for one provider; the router has already chosen the model. */
+export interface ChatRequest {
+  readonly model: string
+  readonly messages: ReadonlyArray<ChatMessage>
+  /** Absent: the provider's default. */
+  readonly temperature?: number | undefined
+  /** Absent: the provider's default (Anthropic, which requires one, gets 4096). */
+  readonly maxTokens?: number | undefined
+  readonly topP?: number | undefined
+  readonly stop?: ReadonlyArray<string> | undefined
+  readonly jsonOutput?: JsonOutput | undefined
+}
+
+export interface TokenUsage {
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly totalTokens: number
+}
+
+/** What an adapter answers for a completion; `usage` only when the provider reported it. */
+export interface Completion {
+  readonly text: string
+  readonly model: string
+  readonly finishReason: string
+  readonly usage?: TokenUsage | undefined
+}
+
+/** One piece of a streamed completion as an adapter reads it off the wire; every field is optional. */
+export interface StreamChunk {
+  readonly text?: string | undefined
+  readonly model?: string | undefined
+  readonly finishReason?: string | undefined
+  readonly usage?: TokenUsage | undefined
+}
+
+/** A completion as the port answers it: usage is always there, counted locally when the provider omitted it. */
+export interface CountedCompletion extends Completion {
+  readonly usage: TokenUsage
+  readonly usageCounted: boolean
+}
+
+/** What the port's streams emit: text deltas, then exactly one `Done`. A stream without `Done` failed. */
+export type StreamEvent =
+  | { readonly _tag: "Delta"; readonly text: string }
+  | {
+      readonly _tag: "Done"
+      readonly model: string
+      readonly finishReason: string
+      readonly usage: TokenUsage
+      readonly usageCounted: boolean
+    }
+
+/** Time limits of one attempt; the router derives them from the request's remaining budget. */
+export interface AttemptLimits {
+  /** A whole non-streamed completion. */
+  readonly timeout: Duration.Input
+  /** A stream's first token: a slow upstream is abandoned while failing over is still possible. */
+  readonly firstTokenTimeout: Duration.Input
+  /** The longest silence between two chunks of a stream once it has started. */
+  readonly idleTimeout: Duration.Input
+}
+
+export const defaultLimits: AttemptLimits = {
+  timeout: "60 seconds",
+  firstTokenTimeout: "15 seconds",
+  idleTimeout: "30 seconds"
+}
+
+/**
+ * The wire calls of one provider: all an adapter writes. Failures may be anything its SDK throws;
+ * `make` classifies them (pass `classify` when the default reading is wrong for a wire).
+ */
+export interface Minimal {
+  /** The provider's name in `/ai/status`, routing and logs, e.g. `openai`, `lmstudio`. */
+  readonly name: string
+  /** The model used when a request names none; otherwise the first model the provider lists. */
+  readonly defaultModel?: string | undefined
+  readonly chat: (request: ChatRequest) => Effect.Effect<Completion, unknown>
+  /** Must end with a chunk carrying `finishReason`: a stream that ends without one is reported as cut. */
+  readonly stream: (request: ChatRequest) => Stream.Stream<StreamChunk, unknown>
+  readonly models: Effect.Effect<ReadonlyArray<string>, unknown>
+  /** A cheap liveness probe, run before listing the models; listing them is the probe when absent. */
+  readonly health?: Effect.Effect<void, unknown> | undefined
+  readonly classify?: ((error: unknown) => AiFailures.Classified) | undefined
+}
+
+/** A provider as the router uses it: typed failures, time limits, usage always present. */
+export interface AIProviderShape {
+  readonly name: string
+  readonly defaultModel: string | undefined
+  readonly chat: (
+    request: ChatRequest,
+    limits?: AttemptLimits
+  ) => Effect.Effect<CountedCompletion, AiFailures.ProviderFailure>
+  readonly stream: (
+    request: ChatRequest,
+    limits?: AttemptLimits
+  ) => Stream.Stream<StreamEvent, AiFailures.ProviderFailure>
+  /** The health probe: succeeds with the models the provider serves now. */
+  readonly probe: (timeout: Duration.Input) => Effect.Effect<ReadonlyArray<string>, AiFailures.ProviderFailure>
+}
+
+/** One provider, for code that works with a single one; the gateway's `ModelRouter` holds several. */
+export class AIProvider extends Context.Service<AIProvider, AIProviderShape>()("@lunarbit/gateway-core/AIProvider") {}
+
+/**
+ * Builds a provider from its wire calls and adds what every provider needs: failure classification,
+ * per-attempt time limits (first token and idle gaps for streams), detection of streams that end
+ * without finishing, local token counting when the provider reports no usage, and tracing spans.
+ */
+export const make = (minimal: Minimal): AIProviderShape => {
+  const name = minimal.name
+  const classify = minimal.classify ?? AiFailures.classify
+  const fail = (error: unknown) => new AiFailures.ProviderFailure({ provider: name, ...classify(error) })
+  const timedOut = (what: string, limit: Duration.Input) =>
+    new AiFailures.ProviderFailure({
+      provider: name,
+      kind: "timeout",
+      message: `${what} took longer than ${Duration.toMillis(Duration.fromInputUnsafe(limit))} ms`
+    })
+
+  const chat = (request: ChatRequest, limits: AttemptLimits = defaultLimits) =>
+    minimal.chat(request).pipe(
+      Effect.mapError(fail),
+      Effect.timeoutOrElse({
+        duration: limits.timeout,
+        orElse: () => Effect.fail(timedOut("The completion", limits.timeout))
+      }),
+      Effect.map(
+        (completion): CountedCompletion =>
+          completion.usage === undefined
+            ? { ...completion, usage: AiTokens.countUsage(request.messages, completion.text), usageCounted: true }
+            : { ...completion, usage: completion.usage, usageCounted: false }
+      ),
+      Effect.withSpan("AIProvider.chat", { attributes: { provider: name, model: request.model } })
+    )
+
+  const stream = (request: ChatRequest, limits: AttemptLimits = defaultLimits) =>
+    guard(name, Stream.mapError(minimal.stream(request), fail), request, limits).pipe(
+      Stream.withSpan("AIProvider.stream", { attributes: { provider: name, model: request.model } })
+    )
+
+  const probe = (timeout: Duration.Input) =>
+    Effect.andThen(minimal.health ?? Effect.void, minimal.models).pipe(
+      Effect.mapError(fail),
+      Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(timedOut("The health probe", timeout)) })
+    )
+
+  return { name, defaultModel: minimal.defaultModel, chat, stream, probe }
+}
+
+/**
+ * A stream over an SDK's async iterable, opened with an `AbortSignal` that is aborted when the stream
+ * is closed early (a client that went away, a timeout), so the upstream request is cancelled.
+ */
+export const streamFrom = <A>(open: (signal: AbortSignal) => Promise<AsyncIterable<A>>): Stream.Stream<A, unknown> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const controller = yield* Effect.acquireRelease(
+        Effect.sync(() => new AbortController()),
+        (controller) => Effect.sync(() => controller.abort())
+      )
+      const iterable = yield* Effect.tryPromise({ try: () => open(controller.signal), catch: (error) => error })
+      return Stream.fromAsyncIterable(iterable, (error) => error)
+    })
+  )
+
+/** The wire calls of a provider written with promises, as in the spec's `AIProvider` interface. */
+export interface PromiseMinimal {
+  readonly name: string
+  readonly defaultModel?: string | undefined
+  readonly chatCompletion: (request: ChatRequest, signal: AbortSignal) => Promise<Completion>
+  /** Yields text deltas (strings) or chunks; must end with a chunk carrying `finishReason`. */
+  readonly streamCompletion: (request: ChatRequest, signal: AbortSignal) => AsyncIterable<string | StreamChunk>
+  readonly getModels: (signal: AbortSignal) => Promise<ReadonlyArray<string>>
+  readonly isHealthy?: ((signal: AbortSignal) => Promise<boolean>) | undefined
+}
+
+/**
+ * A provider written with promises and async iterables. Plain strings yielded by `streamCompletion`
+ * are text deltas; its clean end counts as the finish, since such providers have no finish event.
+ */
+export const fromPromises = (provider: PromiseMinimal): AIProviderShape => {
+  const isHealthy = provider.isHealthy
+  return make({
+    name: provider.name,
+    defaultModel: provider.defaultModel,
+    chat: (request) =>
+      Effect.tryPromise({ try: (signal) => provider.chatCompletion(request, signal), catch: (e) => e }),
+    stream: (request) =>
+      Stream.suspend(() => {
+        let finished = false
+        const chunks = Stream.map(
+          streamFrom((signal) => Promise.resolve(provider.streamCompletion(request, signal))),
+          (item: string | StreamChunk): StreamChunk => {
+            const chunk = typeof item === "string" ? { text: item } : item
+            if (chunk.finishReason !== undefined) finished = true
+            return chunk
+          }
+        )
+        const finish: ReadonlyArray<StreamChunk> = [{ finishReason: "stop" }]
+        const end = Stream.suspend(() => Stream.fromIterable(finished ? [] : finish))
+        return Stream.concat(chunks, end)
+      }),
+    models: Effect.tryPromise({ try: (signal) => provider.getModels(signal), catch: (e) => e }),
+    health:
+      isHealthy === undefined
+        ? undefined
+        : Effect.flatMap(Effect.tryPromise({ try: (signal) => isHealthy(signal), catch: (e) => e }), (healthy) =>
+            healthy ? Effect.void : Effect.fail(new Error(`${provider.name} reports itself unhealthy`))
+          )
+  })
+}

@@ -1,0 +1,152 @@
+import Anthropic from "@anthropic-ai/sdk"
+import { Effect, Layer, Redacted, Stream } from "effect"
+import * as AIProvider from "../ports/AIProvider.ts"
+
+export interface Options {
+  readonly name?: string | undefined
+  readonly apiKey: Redacted.Redacted<string>
+  /** The API root without `/v1`, e.g. `https://api.anthropic.com`. */
+  readonly baseUrl?: string | undefined
+  readonly defaultModel?: string | undefined
+  readonly fetch?: typeof globalThis.fetch | undefined
+}
+
+type Role = "user" | "assistant"
+
+/**
+ * Anthropic takes the system prompt apart from the messages and wants user and assistant turns;
+ * consecutive messages of one role are joined, as the Messages API expects alternation.
+ */
+export const translate = (request: AIProvider.ChatRequest) => {
+  const system: Array<string> = []
+  const messages: Array<{ role: Role; content: string }> = []
+  for (const message of request.messages) {
+    if (message.role === "system") system.push(message.content)
+    else {
+      const last = messages.at(-1)
+      if (last?.role === message.role) last.content = `${last.content}\n\n${message.content}`
+      else messages.push({ role: message.role, content: message.content })
+    }
+  }
+  // The Messages API has no JSON-schema mode on this SDK version: the schema goes into the system prompt.
+  if (request.jsonOutput !== undefined) {
+    system.push(
+      `Answer with one JSON object and nothing else. It must match this JSON Schema:\n${JSON.stringify(request.jsonOutput.schema)}`
+    )
+  }
+  return {
+    model: request.model,
+    // Anthropic requires a limit where OpenAI defaults to the model's.
+    max_tokens: request.maxTokens ?? 4096,
+    messages,
+    // Anthropic's temperature range is 0-1 where OpenAI's is 0-2.
+    ...(request.temperature === undefined ? {} : { temperature: Math.min(request.temperature, 1) }),
+    ...(system.length === 0 ? {} : { system: system.join("\n\n") }),
+    ...(request.topP === undefined ? {} : { top_p: request.topP }),
+    ...(request.stop === undefined ? {} : { stop_sequences: [...request.stop] })
+  }
+}
+
+/** Anthropic's stop reasons in OpenAI's vocabulary, which the gateway's clients read. */
+export const finishReason = (stop: string | null | undefined): string => {
+  switch (stop) {
+    case "max_tokens":
+      return "length"
+    case "tool_use":
+      return "tool_calls"
+    case "refusal":
+      return "content_filter"
+    default:
+      return "stop"
+  }
+}
+
+interface InputUsage {
+  readonly input_tokens?: number | null
+  readonly cache_creation_input_tokens?: number | null
+  readonly cache_read_input_tokens?: number | null
+}
+
+// Cached prompt tokens are billed apart but are prompt tokens all the same.
+const promptTokens = (usage: InputUsage) =>
+  (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0)
+
+const usageOf = (prompt: number, completion: number): AIProvider.TokenUsage => ({
+  promptTokens: prompt,
+  completionTokens: completion,
+  totalTokens: prompt + completion
+})
+
+/** The Messages API through `@anthropic-ai/sdk`, with its stream events read into the port's chunks. */
+export const minimal = (client: Anthropic, options: Pick<Options, "name" | "defaultModel">): AIProvider.Minimal => ({
+  name: options.name ?? "anthropic",
+  defaultModel: options.defaultModel,
+  chat: (request) =>
+    Effect.tryPromise({
+      try: (signal) => client.messages.create(translate(request), { signal }),
+      catch: (error) => error
+    }).pipe(
+      Effect.map((message) => ({
+        text: message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join(""),
+        model: message.model,
+        finishReason: finishReason(message.stop_reason),
+        usage: usageOf(promptTokens(message.usage), message.usage.output_tokens)
+      }))
+    ),
+  stream: (request) =>
+    Stream.suspend(() => {
+      let prompt = 0
+      let completion = 0
+      let stop: string | null | undefined
+      return AIProvider.streamFrom((signal) =>
+        client.messages.create({ ...translate(request), stream: true }, { signal })
+      ).pipe(
+        Stream.map((event): AIProvider.StreamChunk => {
+          switch (event.type) {
+            case "message_start":
+              prompt = promptTokens(event.message.usage)
+              completion = event.message.usage.output_tokens
+              return { model: event.message.model }
+            case "content_block_delta":
+              return event.delta.type === "text_delta" ? { text: event.delta.text } : {}
+            case "message_delta":
+              // Output tokens here are cumulative; input tokens appear only when they changed.
+              completion = event.usage.output_tokens
+              if (event.usage.input_tokens != null) prompt = promptTokens(event.usage)
+              stop = event.delta.stop_reason
+              return {}
+            case "message_stop":
+              // Only `message_stop` finishes: a stream cut after `message_delta` is still incomplete.
+              return { finishReason: finishReason(stop), usage: usageOf(prompt, completion) }
+            default:
+              return {}
+          }
+        })
+      )
+    }),
+  models: Effect.tryPromise({
+    try: async (signal) => {
+      const ids: Array<string> = []
+      for await (const model of client.models.list({}, { signal })) ids.push(model.id)
+      return ids
+    },
+    catch: (error) => error
+  })
+})
+
+/** Anthropic's Messages API; the SDK reads nothing from the environment and never retries on its own. */
+export const make = (options: Options): AIProvider.AIProviderShape =>
+  AIProvider.make(
+    minimal(
+      new Anthropic({
+        apiKey: Redacted.value(options.apiKey),
+        baseURL: (options.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, ""),
+        maxRetries: 0,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+      }),
+      options
+    )
+  )
+
+export const layer = (options: Options): Layer.Layer<AIProvider.AIProvider> =>
+  Layer.succeed(AIProvider.AIProvider, make(options))

@@ -1,0 +1,43 @@
+import { Effect, Layer, Redacted } from "effect"
+import { AzureOpenAI } from "openai"
+import * as AIProvider from "../ports/AIProvider.ts"
+import * as OpenAiCompatible from "./OpenAiCompatibleProvider.ts"
+
+export interface Options {
+  readonly name?: string | undefined
+  /** The resource endpoint, e.g. `https://my-resource.openai.azure.com`. */
+  readonly endpoint: string
+  readonly apiKey: Redacted.Redacted<string>
+  /** Deployment names, which Azure uses in place of model names; the first is the default. */
+  readonly deployments: ReadonlyArray<string>
+  readonly apiVersion: string
+  readonly fetch?: typeof globalThis.fetch | undefined
+}
+
+/**
+ * Azure OpenAI through the SDK's Azure client: the OpenAI wire, addressed by deployment. The models
+ * it serves are its configured deployments; the health probe lists the resource's models.
+ */
+export const make = (options: Options): AIProvider.AIProviderShape => {
+  const client = new AzureOpenAI({
+    apiKey: Redacted.value(options.apiKey),
+    // Passing the base URL rather than `endpoint` keeps the SDK from reading OPENAI_BASE_URL.
+    baseURL: `${options.endpoint.replace(/\/+$/, "")}/openai`,
+    apiVersion: options.apiVersion,
+    maxRetries: 0,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+  })
+  const wire = OpenAiCompatible.minimal(client, {
+    name: options.name ?? "azure",
+    defaultModel: options.deployments[0],
+    maxTokensField: "max_completion_tokens",
+    models: Effect.succeed(options.deployments)
+  })
+  return AIProvider.make({
+    ...wire,
+    health: Effect.tryPromise({ try: (signal) => client.models.list({ signal }), catch: (error) => error })
+  })
+}
+
+export const layer = (options: Options): Layer.Layer<AIProvider.AIProvider> =>
+  Layer.succeed(AIProvider.AIProvider, make(options))

@@ -1,0 +1,127 @@
+import { Effect, Layer, Redacted, Stream } from "effect"
+import OpenAI from "openai"
+import * as AIProvider from "../ports/AIProvider.ts"
+
+/** How a host spells the completion length limit: OpenAI's current name, or the one other hosts read. */
+export type MaxTokensField = "max_tokens" | "max_completion_tokens"
+
+export interface Options {
+  /** The provider's name in routing and `/ai/status`: `openai`, `lmstudio`, `groq`... */
+  readonly name: string
+  /** The API root, including `/v1` (e.g. `https://api.openai.com/v1`, `http://localhost:1234/v1`). */
+  readonly baseUrl: string
+  /** Hosts without authentication (LM Studio, Ollama) need none. */
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  readonly defaultModel?: string | undefined
+  readonly maxTokensField?: MaxTokensField | undefined
+  /** Whether to ask for usage in streams (`stream_options.include_usage`); a few hosts reject it. */
+  readonly streamUsage?: boolean | undefined
+  /** A `fetch` to use instead of the global one (a proxy, a Workers binding). */
+  readonly fetch?: typeof globalThis.fetch | undefined
+}
+
+type Params = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming
+
+/** The request body of one chat completion, shared by the OpenAI and Azure OpenAI wires. */
+export const toParams = (request: AIProvider.ChatRequest, maxTokensField: MaxTokensField): Params => ({
+  model: request.model,
+  messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+  ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+  ...(request.maxTokens === undefined ? {} : { [maxTokensField]: request.maxTokens }),
+  ...(request.topP === undefined ? {} : { top_p: request.topP }),
+  ...(request.stop === undefined ? {} : { stop: [...request.stop] }),
+  ...(request.jsonOutput === undefined
+    ? {}
+    : {
+        response_format: {
+          type: "json_schema",
+          json_schema: { name: request.jsonOutput.name, schema: { ...request.jsonOutput.schema }, strict: true }
+        }
+      })
+})
+
+const usageOf = (usage: OpenAI.CompletionUsage | null | undefined): AIProvider.TokenUsage | undefined =>
+  usage == null
+    ? undefined
+    : { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens }
+
+/**
+ * The wire calls over an OpenAI client: chat completions, streamed with usage, and the model list.
+ * The client must be built with `maxRetries: 0`, since the router owns retries.
+ */
+export const minimal = (
+  client: OpenAI,
+  options: Pick<Options, "name" | "defaultModel" | "maxTokensField" | "streamUsage"> & {
+    readonly models?: Effect.Effect<ReadonlyArray<string>, unknown> | undefined
+  }
+): AIProvider.Minimal => {
+  const field = options.maxTokensField ?? "max_tokens"
+  const streamUsage = options.streamUsage ?? true
+  return {
+    name: options.name,
+    defaultModel: options.defaultModel,
+    chat: (request) =>
+      Effect.tryPromise({
+        try: (signal) => client.chat.completions.create(toParams(request, field), { signal }),
+        catch: (error) => error
+      }).pipe(
+        Effect.map((completion) => {
+          const choice = completion.choices[0]
+          return {
+            text: choice?.message.content ?? "",
+            model: completion.model,
+            finishReason: choice?.finish_reason ?? "stop",
+            usage: usageOf(completion.usage)
+          }
+        })
+      ),
+    stream: (request) =>
+      AIProvider.streamFrom((signal) =>
+        client.chat.completions.create(
+          {
+            ...toParams(request, field),
+            stream: true,
+            ...(streamUsage ? { stream_options: { include_usage: true } } : {})
+          },
+          { signal }
+        )
+      ).pipe(
+        Stream.map((chunk): AIProvider.StreamChunk => {
+          const choice = chunk.choices[0]
+          return {
+            text: choice?.delta?.content ?? undefined,
+            model: chunk.model,
+            finishReason: choice?.finish_reason ?? undefined,
+            usage: usageOf(chunk.usage)
+          }
+        })
+      ),
+    models:
+      options.models ??
+      Effect.tryPromise({
+        try: async (signal) => {
+          const ids: Array<string> = []
+          for await (const model of client.models.list({ signal })) ids.push(model.id)
+          return ids
+        },
+        catch: (error) => error
+      })
+  }
+}
+
+/** An OpenAI client for `options`, reading nothing from the environment. */
+export const client = (options: Options): OpenAI =>
+  new OpenAI({
+    apiKey: options.apiKey === undefined ? "unused" : Redacted.value(options.apiKey),
+    baseURL: options.baseUrl.replace(/\/+$/, ""),
+    organization: null,
+    project: null,
+    maxRetries: 0,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+  })
+
+/** A provider for OpenAI or any host that speaks its chat completions API (LM Studio, vLLM, Ollama, Groq...). */
+export const make = (options: Options): AIProvider.AIProviderShape => AIProvider.make(minimal(client(options), options))
+
+export const layer = (options: Options): Layer.Layer<AIProvider.AIProvider> =>
+  Layer.succeed(AIProvider.AIProvider, make(options))

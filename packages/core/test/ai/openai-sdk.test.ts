@@ -1,0 +1,155 @@
+import OpenAI from "openai"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import {
+  firstEvents,
+  openAiCompletion,
+  openAiError,
+  openAiModels,
+  openAiStream,
+  sse,
+  startUpstream,
+  type Upstream
+} from "./fakes.ts"
+import { aiKey, readerKey, type ServedGateway, serveGateway } from "./support.ts"
+
+/** The official `openai` SDK with the gateway as its `baseURL` and a gateway key as its API key. */
+describe("OpenAI-compatible surface, driven by the openai SDK", () => {
+  let upstream: Upstream
+  let gateway: ServedGateway
+  let client: OpenAI
+
+  beforeAll(async () => {
+    upstream = await startUpstream()
+    gateway = await serveGateway({
+      OPENAI_ENABLED: "true",
+      OPENAI_API_KEY: "sk-upstream-secret",
+      OPENAI_BASE_URL: `${upstream.url}/v1`
+    })
+    // The SDK's own retries are off so each test sees exactly what the gateway answered.
+    client = new OpenAI({ apiKey: aiKey, baseURL: gateway.url("/v1"), maxRetries: 0 })
+  })
+
+  afterAll(async () => {
+    await gateway.close()
+    await upstream.close()
+  })
+
+  beforeEach(() => {
+    upstream.received.length = 0
+    upstream.on("/v1/models", openAiModels("gpt-test", "gpt-mini"))
+  })
+
+  const messages = [
+    { role: "developer" as const, content: "Be brief." },
+    { role: "user" as const, content: [{ type: "text" as const, text: "Hello" }] }
+  ]
+
+  it("creates a completion", async () => {
+    upstream.on("/v1/chat/completions", openAiCompletion("Hi!", { model: "gpt-test" }))
+    const completion = await client.chat.completions.create({ model: "gpt-test", messages, max_tokens: 50 })
+    expect(completion.object).toBe("chat.completion")
+    expect(completion.choices[0]!.message.content).toBe("Hi!")
+    expect(completion.choices[0]!.finish_reason).toBe("stop")
+    expect(completion.usage).toEqual({ prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 })
+    const sent = upstream.received.find((r) => r.path === "/v1/chat/completions")!
+    // Roles and content parts are translated; the upstream gets the gateway's key, never the client's.
+    expect(sent.body.messages).toEqual([
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "Hello" }
+    ])
+    expect(sent.body.max_tokens).toBe(50)
+    expect(sent.headers.authorization).toBe("Bearer sk-upstream-secret")
+  })
+
+  it("streams a completion with usage when asked", async () => {
+    upstream.on("/v1/chat/completions", sse(openAiStream(["Hel", "lo"])))
+    const stream = await client.chat.completions.create({
+      model: "gpt-test",
+      messages,
+      stream: true,
+      stream_options: { include_usage: true }
+    })
+    let text = ""
+    let finish: string | null = null
+    let usage: OpenAI.CompletionUsage | undefined
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? ""
+      finish = chunk.choices[0]?.finish_reason ?? finish
+      if (chunk.usage) usage = chunk.usage
+    }
+    expect(text).toBe("Hello")
+    expect(finish).toBe("stop")
+    expect(usage).toEqual({ prompt_tokens: 11, completion_tokens: 2, total_tokens: 13 })
+  })
+
+  it("lists the models", async () => {
+    const models = []
+    for await (const model of client.models.list()) models.push(model)
+    expect(models.map((m) => [m.id, m.owned_by])).toEqual([
+      ["gpt-test", "openai"],
+      ["gpt-mini", "openai"]
+    ])
+  })
+
+  it("surfaces the gateway's errors as the SDK's typed errors, with code and request id", async () => {
+    const error = await client.chat.completions.create({ model: "no-such-model", messages }).then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError)
+    const apiError = error as InstanceType<typeof OpenAI.NotFoundError>
+    expect(apiError.status).toBe(404)
+    expect(apiError.code).toBe("MODEL_NOT_AVAILABLE")
+    expect(apiError.message).toContain("no-such-model")
+    expect(apiError.requestID).toMatch(/^req_/)
+  })
+
+  it("surfaces a missing permission as PermissionDeniedError and a bad key as AuthenticationError", async () => {
+    const reader = new OpenAI({ apiKey: readerKey, baseURL: gateway.url("/v1"), maxRetries: 0 })
+    await expect(reader.chat.completions.create({ model: "gpt-test", messages })).rejects.toBeInstanceOf(
+      OpenAI.PermissionDeniedError
+    )
+    const stranger = new OpenAI({ apiKey: "sk-not-a-gateway-key", baseURL: gateway.url("/v1"), maxRetries: 0 })
+    await expect(stranger.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError)
+  })
+
+  it("tells the SDK to wait when the upstream rate-limits, and cools that provider down", async () => {
+    upstream.on("/v1/chat/completions", openAiError(429, "Rate limit reached", "requests", { "retry-after": "7" }))
+    const error = await client.chat.completions.create({ model: "gpt-test", messages }).then(
+      () => undefined,
+      (e: unknown) => e as InstanceType<typeof OpenAI.APIError>
+    )
+    expect(error?.status).toBe(503)
+    expect(error?.code).toBe("AI_UNAVAILABLE")
+    // The provider is cooling down: the next request is answered without calling it.
+    const calls = upstream.received.filter((r) => r.path === "/v1/chat/completions").length
+    await expect(client.chat.completions.create({ model: "gpt-test", messages })).rejects.toMatchObject({
+      status: 503
+    })
+    expect(upstream.received.filter((r) => r.path === "/v1/chat/completions").length).toBe(calls)
+  })
+
+  it("makes a stream that fails midway throw in the SDK instead of ending short", async () => {
+    upstream.on("/v1/chat/completions", sse(firstEvents(openAiStream(["partial"]), 2), { end: "drop" }))
+    const other = await serveGateway({
+      OPENAI_ENABLED: "true",
+      OPENAI_BASE_URL: `${upstream.url}/v1`
+    })
+    try {
+      const sdk = new OpenAI({ apiKey: aiKey, baseURL: other.url("/v1"), maxRetries: 0 })
+      const stream = await sdk.chat.completions.create({ model: "gpt-test", messages, stream: true })
+      let text = ""
+      const failure = await (async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ""
+      })().then(
+        () => undefined,
+        (e: unknown) => e as InstanceType<typeof OpenAI.APIError>
+      )
+      expect(text).toBe("partial")
+      expect(failure).toBeInstanceOf(OpenAI.APIError)
+      expect(failure?.code).toBe("AI_STREAM_INTERRUPTED")
+    } finally {
+      await other.close()
+    }
+  })
+})

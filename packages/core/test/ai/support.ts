@@ -1,0 +1,101 @@
+import { createServer } from "node:http"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Context, Effect, Exit, Layer, References, Scope } from "effect"
+import { HttpRouter, HttpServer } from "effect/http"
+import exampleCatalog from "../../../../examples/catalog.json" with { type: "json" }
+import * as ApiKeyFormat from "../../src/domain/ApiKeyFormat.ts"
+import * as KeyHash from "../../src/domain/KeyHash.ts"
+import type { Permission } from "../../src/domain/Permissions.ts"
+import * as Gateway from "../../src/Gateway.ts"
+import type { StoredKey } from "../../src/ports/KeyStore.ts"
+import { memoryPorts } from "../../src/testing/index.ts"
+
+export const adminKey = "test-admin-key-0123456789abcdef0123"
+
+/** A gateway key with `canUseAI`, and one without it. */
+export const aiKey = ApiKeyFormat.generate()
+export const readerKey = ApiKeyFormat.generate()
+
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
+
+const storedKey = async (name: string, key: string, permissions: ReadonlyArray<Permission>): Promise<StoredKey> => ({
+  name,
+  description: name,
+  hash: await KeyHash.hash(await KeyHash.importSecret(adminKey), key),
+  last4: key.slice(-4),
+  permissions,
+  tags: [],
+  createdAt: "2026-01-01T00:00:00Z"
+})
+
+export interface ServedGateway {
+  readonly url: (path: string) => string
+  readonly close: () => Promise<void>
+}
+
+/**
+ * The whole gateway served by Node's HTTP server on a free loopback port, over in-memory ports,
+ * configured by `env` (the AI providers point at the fakes) plus `extra` layers (custom providers).
+ */
+export const serveGateway = async (
+  env: Record<string, string>,
+  extra: Layer.Layer<never> = Layer.empty
+): Promise<ServedGateway> => {
+  const keys = [
+    await storedKey("ai-app", aiKey, ["canUseAI"]),
+    await storedKey("reader", readerKey, ["canReadProjects"])
+  ]
+  const ports = Layer.merge(
+    memoryPorts({ catalog: exampleCatalog, env: { API_KEY_ADMIN: adminKey, ...env }, keys }),
+    extra
+  )
+  const scope = Scope.makeUnsafe()
+  const context = await Effect.runPromise(
+    Layer.buildWithScope(
+      HttpRouter.serve(Gateway.layer, { disableLogger: true }).pipe(
+        Layer.provide(ports),
+        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
+      ),
+      scope
+    ).pipe(Effect.provideService(References.MinimumLogLevel, "None"))
+  )
+  const address = Context.get(context, HttpServer.HttpServer).address
+  if (address._tag === "UnixPathAddress") throw new Error("expected a TCP address")
+  return {
+    url: (path) => `http://127.0.0.1:${address.port}${path}`,
+    close: () => Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}
+
+export const postJson = (url: string, body: unknown, key: string = aiKey) =>
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...bearer(key) },
+    body: JSON.stringify(body)
+  })
+
+/** The SSE events of a response body, parsed: name (`message` when unnamed) and raw data. */
+export const readSse = async (response: Response): Promise<Array<{ event: string; data: string }>> => {
+  const text = await response.text()
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim() !== "")
+    .map((block) => {
+      let event = "message"
+      const data: Array<string> = []
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) event = line.slice(7)
+        else if (line.startsWith("data: ")) data.push(line.slice(6))
+      }
+      return { event, data: data.join("\n") }
+    })
+}
+
+/** Polls `check` until it holds, or fails after `timeoutMs`. */
+export const eventually = async (check: () => boolean, timeoutMs = 5000) => {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time")
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}

@@ -1,0 +1,7 @@
+import * as KeyStore from "../../src/ports/KeyStore.ts"
+import * as RateLimitStore from "../../src/ports/RateLimitStore.ts"
+import { keyStoreSuite, rateLimitStoreSuite } from "../../src/testing/index.ts"
+
+// The in-memory stores are the reference behaviour; each runs the suite every adapter runs.
+keyStoreSuite("memory", KeyStore.layerMemory())
+rateLimitStoreSuite("memory", RateLimitStore.layerMemory)
