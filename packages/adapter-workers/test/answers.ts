@@ -11,7 +11,7 @@ export interface Exchange {
   /** The status both must answer, so two equally wrong answers cannot pass. */
   readonly status: number
   /** What the body must contain, for the same reason. */
-  readonly includes?: unknown
+  readonly includes?: object
 }
 
 /** The `RequestInit` of an exchange; redirects stay unfollowed so the 302 itself is compared. */

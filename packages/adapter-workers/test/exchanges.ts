@@ -33,33 +33,36 @@ const launcherCheck = JSON.stringify({
  * asked for after it show the count it added on each side.
  */
 export const exchanges: ReadonlyArray<Exchange> = [
-  { name: "health", path: "/health", status: 200 },
-  { name: "OpenAPI document", path: "/openapi.json", status: 200 },
+  { name: "health", path: "/health", status: 200, includes: { status: "healthy", version: "2.0.0" } },
+  { name: "OpenAPI document", path: "/openapi.json", status: 200, includes: { openapi: "3.1.0" } },
   { name: "interactive docs", path: "/docs", status: 200 },
-  { name: "project list", path: "/projects", key, status: 200 },
-  { name: "project details", path: "/projects/trackly", key, status: 200 },
+  { name: "project list", path: "/projects", key, status: 200, includes: { total: 3 } },
+  { name: "project details", path: "/projects/trackly", key, status: 200, includes: { id: "trackly" } },
   {
     name: "versions, second page",
     path: "/projects/trackly/channels/stable/versions?page=2&per_page=2",
     key,
-    status: 200
+    status: 200,
+    includes: { page: 2, per_page: 2 }
   },
   { name: "latest version", path: "/projects/trackly/channels/beta/latest", key, status: 200 },
   { name: "version details", path: "/projects/trackly/channels/stable/versions/1.2.5", key, status: 200 },
-  { name: "build details", path: build, key, status: 200 },
+  { name: "build details", path: build, key, status: 200, includes: { id: "windows-x64" } },
   { name: "download redirect", path: `${build}/download`, key, status: 302 },
   { name: "project details after a download", path: "/projects/trackly", key, status: 200 },
   {
     name: "update check",
     path: "/projects/trackly/channels/stable/update?current_version=1.1.0&platform=windows&architecture=x64",
     key,
-    status: 200
+    status: 200,
+    includes: { update_available: true, latest_version: "1.2.5" }
   },
   {
     name: "update check, up to date",
     path: "/projects/trackly/channels/stable/update?current_version=1.2.5&platform=linux&architecture=arm64",
     key,
-    status: 200
+    status: 200,
+    includes: { update_available: false }
   },
   {
     name: "launcher check",
@@ -82,23 +85,51 @@ export const exchanges: ReadonlyArray<Exchange> = [
     body: launcherCheck,
     status: 200
   },
-  { name: "no key", path: "/projects", status: 401 },
+  { name: "no key", path: "/projects", status: 401, includes: { error: { code: "UNAUTHORIZED" } } },
   { name: "wrong key", path: "/projects", key: "lbapi_not_a_key", status: 401 },
   { name: "unknown route without a key", path: "/admin/secrets", status: 401 },
-  { name: "unknown route", path: "/nowhere", key, status: 404 },
-  { name: "unknown project", path: "/projects/nope", key, status: 404 },
+  { name: "unknown route", path: "/nowhere", key, status: 404, includes: { error: { code: "NOT_FOUND" } } },
+  {
+    name: "unknown project",
+    path: "/projects/nope",
+    key,
+    status: 404,
+    includes: {
+      error: {
+        code: "PROJECT_NOT_FOUND",
+        details: { available_projects: ["trackly", "csviewer", "lunarbit-launcher"] }
+      }
+    }
+  },
   { name: "unknown version", path: "/projects/trackly/channels/stable/versions/9.9.9", key, status: 404 },
-  { name: "unknown build", path: `${build.replace("windows-x64", "amiga-m68k")}`, key, status: 404 },
+  { name: "unknown build", path: build.replace("windows-x64", "amiga-m68k"), key, status: 404 },
   {
     name: "invalid version",
     path: "/projects/trackly/channels/stable/update?current_version=banana&platform=windows&architecture=x64",
     key,
-    status: 400
+    status: 400,
+    includes: { error: { code: "INVALID_VERSION" } }
   },
   { name: "invalid query", path: "/projects?per_page=1000", key, status: 400 },
-  { name: "wrong method", method: "DELETE", path: "/projects", key, status: 405 },
+  {
+    name: "wrong method",
+    method: "DELETE",
+    path: "/projects",
+    key,
+    status: 405,
+    includes: { error: { code: "METHOD_NOT_ALLOWED", details: { allowed_methods: ["GET"] } } }
+  },
   { name: "v2 wrong method", method: "PUT", path: "/api/v2/update/check", key, headers: json, body: "{}", status: 405 },
-  { name: "malformed JSON", method: "POST", path: "/update/check", key, headers: json, body: "{nope", status: 400 },
+  {
+    name: "malformed JSON",
+    method: "POST",
+    path: "/update/check",
+    key,
+    headers: json,
+    body: "{nope",
+    status: 400,
+    includes: { error: { code: "INVALID_REQUEST" } }
+  },
   {
     name: "invalid body",
     method: "POST",
@@ -124,6 +155,7 @@ export const exchanges: ReadonlyArray<Exchange> = [
     key,
     headers: json,
     body: `{"pad":"${"x".repeat(1_100_000)}"}`,
-    status: 413
+    status: 413,
+    includes: { error: { code: "PAYLOAD_TOO_LARGE" } }
   }
 ]

@@ -67,6 +67,7 @@ describe("the Worker with examples/catalog.json bound as CATALOG", () => {
     )
     const { requestId, ...answer } = await ask(worker, exchange)
     expect(answer.status).toBe(exchange.status)
+    if (exchange.includes !== undefined) expect(answer.body).toMatchObject(exchange.includes)
     expectSameAnswer(answer, expected)
     served.push({
       request_id: requestId,

@@ -36,14 +36,15 @@ const toPrincipal = (key: StoredKey): Permissions.Principal => ({
 export const make = Effect.gen(function* () {
   const config = yield* GatewayConfig
   const store = yield* KeyStore
-  const secretText = Option.getOrElse(
-    Option.orElse(config.keyHashSecret, () => config.adminKey),
-    () => Redacted.make(crypto.randomUUID())
-  )
-  const secret = yield* Effect.promise(() => KeyHash.importSecret(Redacted.value(secretText)))
+  // Without a configured secret, keys are hashed under a random one made on first use (not while the
+  // layer is built: Workers forbid random numbers at start-up). Such keys do not outlive the process.
+  const configured = Option.orElse(config.keyHashSecret, () => config.adminKey)
+  let secret: Promise<CryptoKey> | undefined
+  const secretKey = () =>
+    (secret ??= KeyHash.importSecret(Option.match(configured, { onNone: () => crypto.randomUUID(), onSome: Redacted.value })))
   const adminHash = yield* Option.match(config.adminKey, {
     onNone: () => Effect.succeed(undefined),
-    onSome: (key) => Effect.promise(() => KeyHash.hash(secret, Redacted.value(key)))
+    onSome: (key) => Effect.promise(async () => KeyHash.hash(await secretKey(), Redacted.value(key)))
   })
 
   const memo = new Map<string, string>()
@@ -51,7 +52,7 @@ export const make = Effect.gen(function* () {
     const known = memo.get(credential)
     if (known !== undefined) return Effect.succeed(known)
     return Effect.map(
-      Effect.promise(() => KeyHash.hash(secret, credential)),
+      Effect.promise(async () => KeyHash.hash(await secretKey(), credential)),
       (hash) => {
         if (memo.size >= maxMemo) memo.clear()
         memo.set(credential, hash)
