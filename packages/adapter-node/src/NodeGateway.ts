@@ -1,21 +1,13 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import {
-  BuildVerification,
-  DownloadStore,
-  Gateway,
-  GatewayConfig,
-  GitHubReleaseSource,
-  KeyStore,
-  RateLimitStore,
-  ReleaseSource
-} from "@lunarbit/gateway-core"
+import { BuildVerification, Gateway, GatewayConfig, GitHubReleaseSource, ReleaseSource } from "@lunarbit/gateway-core"
 import { Config, ConfigProvider, Effect, Layer } from "effect"
 import { HttpRouter } from "effect/http"
 import { developmentAdminKey } from "./AdminKey.ts"
 import * as FileReleaseSource from "./FileReleaseSource.ts"
 import * as NodeArtifactDigest from "./NodeArtifactDigest.ts"
 import * as PinoLogger from "./PinoLogger.ts"
+import * as Stores from "./Stores.ts"
 
 export interface Options {
   /** Configuration values, as environment variable names; defaults to `process.env`. */
@@ -64,7 +56,6 @@ const logger = (options: Options) =>
     })
   )
 
-/** The ports of the default Node deployment: the file catalog, keys and download counts in memory. */
 /**
  * The release catalog: the file, plus the GitHub repositories of `GITHUB_PROJECTS` (none by
  * default), with every build's artifact verified in the background.
@@ -74,12 +65,8 @@ const releases = BuildVerification.layerConfig.pipe(
   Layer.provide(NodeArtifactDigest.layer)
 )
 
-const ports = Layer.mergeAll(
-  releases,
-  KeyStore.layerMemory(),
-  DownloadStore.layerMemory,
-  RateLimitStore.layerMemory
-)
+/** The ports of a Node deployment: releases as above; keys, rate limits and downloads as `Stores` selects. */
+const ports = Layer.mergeAll(releases, Stores.layerConfig)
 
 const server = Layer.unwrap(
   Effect.gen(function* () {

@@ -104,10 +104,9 @@ export const make = (
 
 /** The settings read from configuration: the database of `SqliteKeyStore.config` and `DOWNLOADS_FLUSH_INTERVAL`. */
 export const config: Config.Config<Options> = Config.all({
-  path: SqliteKeyStore.config.pipe(Config.map((options) => options.path)),
-  busyTimeoutMs: SqliteKeyStore.config.pipe(Config.map((options) => options.busyTimeoutMs)),
+  database: SqliteKeyStore.config,
   flushInterval: Config.Duration("DOWNLOADS_FLUSH_INTERVAL").pipe(Config.withDefault(Duration.seconds(1)))
-})
+}).pipe(Config.map(({ database, flushInterval }) => ({ ...database, flushInterval })))
 
 /** Download counts in the SQLite database at `options.path`, written behind while the layer lives. */
 export const layer = (options: Options): Layer.Layer<DownloadStore.DownloadStore> =>

@@ -108,6 +108,8 @@ export const open = (options: Options): Effect.Effect<DatabaseSync, never, Scope
   Effect.acquireRelease(
     Effect.sync(() => {
       if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true })
+      // `timeout` is SQLite's busy_timeout. The wait is synchronous: it holds up the event loop, so
+      // it only matters when several processes write to one file.
       const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 5_000 })
       try {
         db.exec("PRAGMA journal_mode = WAL")

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { once } from "node:events"
 import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { request } from "node:http"
@@ -7,18 +7,9 @@ import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { defaultCatalogPath } from "../src/FileReleaseSource.ts"
 import { adminKey, auth, startGateway } from "./support/gateway.ts"
+import { startProcess, waitFor } from "./support/process.ts"
 
-const main = new URL("../src/main.ts", import.meta.url).pathname
 const tempDir = () => mkdtempSync(join(tmpdir(), "lunarbit-node-"))
-
-const waitFor = async (predicate: () => Promise<boolean> | boolean, timeoutMs = 5_000) => {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await predicate()) return
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  throw new Error("condition not met in time")
-}
 
 describe("the catalog file", () => {
   const cleanups: Array<() => Promise<void>> = []
@@ -86,19 +77,6 @@ describe("the catalog file", () => {
     expect(error).toContain("/nonexistent/catalog.json")
   })
 })
-
-const startProcess = async (env: Record<string, string>) => {
-  const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", ...env },
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  let output = ""
-  child.stdout.on("data", (chunk) => (output += chunk))
-  child.stderr.on("data", (chunk) => (output += chunk))
-  await waitFor(() => /Listening on http:\/\/[^:]+:\d+/.test(output) || child.exitCode !== null, 15_000)
-  const port = Number(/Listening on http:\/\/.*:(\d+)/.exec(output)?.[1])
-  return { child, port, output: () => output }
-}
 
 describe("the lunarbit-gateway process", () => {
   let child: ChildProcess | undefined

@@ -27,6 +27,7 @@ export const startGateway = async (env: Record<string, string> = {}): Promise<Ru
           HOST: "127.0.0.1",
           LOG_LEVEL: "info",
           BUILD_VERIFICATION: "false",
+          DATABASE_PATH: ":memory:",
           ...env
         },
         logDestination: { write: (line) => void logs.push(JSON.parse(line)) }

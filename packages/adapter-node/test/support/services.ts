@@ -1,20 +1,20 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
-import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { connect, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { delimiter, join } from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
-import { inject } from "vitest"
-import type { TestProject } from "vitest/node"
+import { Redis } from "ioredis"
 
 /**
  * Real PostgreSQL and Redis servers for the store tests. `DATABASE_URL` / `REDIS_URL`, when set, name
- * servers to use (CI services, a developer's own); otherwise the servers this file's `setup` started
- * for the run when it is vitest's `globalSetup`; otherwise each test file starts private throwaway
- * servers on free loopback ports and stops them when done. Every test file gets its own database and
+ * servers to use (CI services, a developer's own); otherwise each test file that needs one starts a
+ * private throwaway server on a free loopback port and stops it when done. Per file rather than per
+ * run: a run without store tests starts nothing, and files start theirs in parallel (measured no
+ * slower than one server started by a global setup). Every test file gets its own database and
  * its own Redis key prefix, so files running in parallel never see each other's data.
  */
 
@@ -109,9 +109,13 @@ const startPostgres = async (): Promise<{ url: string; stop: () => void }> => {
     isRoot() ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, [...args]]
   const base = mkdtempSync(join(tmpdir(), "lunarbit-pg-"))
   if (isRoot()) {
-    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString())
-    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString())
-    chownSync(base, uid, gid)
+    try {
+      const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { stdio: "pipe" }).toString())
+      chownSync(base, id("-u"), id("-g"))
+    } catch {
+      rmSync(base, { recursive: true, force: true })
+      throw new Error("PostgreSQL refuses to run as root and there is no `postgres` user to run it as")
+    }
   }
   const data = join(base, "data")
   const port = await freePort()
@@ -125,8 +129,9 @@ const startPostgres = async (): Promise<{ url: string; stop: () => void }> => {
     run(bin.initdb, ["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"])
     run(bin.pg_ctl, ["start", "-w", "-t", "30", "-D", data, "-l", join(base, "server.log"), "-o", settings])
   } catch (error) {
+    const log = existsSync(join(base, "server.log")) ? readFileSync(join(base, "server.log"), "utf8") : ""
     rmSync(base, { recursive: true, force: true })
-    throw error
+    throw new Error(`Could not start PostgreSQL: ${(error as Error).message}\n${log}`)
   }
   const stop = () => {
     onExit.delete(stop)
@@ -140,16 +145,12 @@ const startPostgres = async (): Promise<{ url: string; stop: () => void }> => {
   return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop }
 }
 
-/** The server tests share: `DATABASE_URL`/`REDIS_URL`, else one the global setup started, if any. */
-const sharedServer = (variable: "DATABASE_URL" | "REDIS_URL", provided: "lunarbitPostgresUrl" | "lunarbitRedisUrl") =>
-  process.env[variable] ?? inject(provided)
-
 /**
- * A fresh, empty database for one test file, on the shared server (see {@link sharedServer}) or on
- * a private one started for this file. `close` drops the database, or stops the private server.
+ * A fresh, empty database for one test file, on `DATABASE_URL`'s server when set, else on a private
+ * server started for this file. `close` drops the database, or stops the private server.
  */
 export const postgresDatabase = async (): Promise<TestPostgres> => {
-  const shared = sharedServer("DATABASE_URL", "lunarbitPostgresUrl")
+  const shared = process.env.DATABASE_URL
   const server = shared === undefined ? await startPostgres() : { url: shared, stop: () => {} }
   const name = `lunarbit_test_${randomSuffix()}`
   try {
@@ -231,48 +232,23 @@ const startRedis = async (): Promise<{ url: string; stop: () => Promise<void> }>
   }
 }
 
-/** Redis for one test file: the shared server (see {@link sharedServer}), else a private one. */
+/** Removes a test file's keys from a shared server; they would expire, but only after their windows. */
+const deleteKeys = async (url: string, prefix: string) => {
+  const client = new Redis(url)
+  try {
+    for await (const keys of client.scanStream({ match: `${prefix}*`, count: 500 })) {
+      if ((keys as Array<string>).length > 0) await client.del(...(keys as Array<string>))
+    }
+  } finally {
+    await client.quit()
+  }
+}
+
+/** Redis for one test file: `REDIS_URL`'s server when set, else a private one. */
 export const redisServer = async (): Promise<TestRedis> => {
   const prefix = `lunarbit-test:${randomSuffix()}:`
-  const shared = sharedServer("REDIS_URL", "lunarbitRedisUrl")
-  if (shared !== undefined) return { url: shared, prefix, close: async () => {} }
+  const shared = process.env.REDIS_URL
+  if (shared !== undefined) return { url: shared, prefix, close: () => deleteKeys(shared, prefix) }
   const server = await startRedis()
   return { url: server.url, prefix, close: server.stop }
-}
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    lunarbitPostgresUrl?: string | undefined
-    lunarbitRedisUrl?: string | undefined
-  }
-}
-
-/**
- * Optional vitest `globalSetup`: one private PostgreSQL and one Redis for the whole run instead of
- * one per test file (neither when `DATABASE_URL`/`REDIS_URL` name servers). When a server cannot
- * start, the run goes on: the files that need it start their own and report why that fails.
- */
-export default async function setup(project: TestProject) {
-  const stops: Array<() => unknown> = []
-  if (process.env.DATABASE_URL === undefined) {
-    try {
-      const postgres = await startPostgres()
-      project.provide("lunarbitPostgresUrl", postgres.url)
-      stops.push(postgres.stop)
-    } catch (error) {
-      console.warn(`No shared PostgreSQL for this run: ${(error as Error).message}`)
-    }
-  }
-  if (process.env.REDIS_URL === undefined) {
-    try {
-      const redis = await startRedis()
-      project.provide("lunarbitRedisUrl", redis.url)
-      stops.push(redis.stop)
-    } catch (error) {
-      console.warn(`No shared Redis for this run: ${(error as Error).message}`)
-    }
-  }
-  return async () => {
-    for (const stop of stops) await stop()
-  }
 }
