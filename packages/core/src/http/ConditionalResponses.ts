@@ -23,15 +23,33 @@ export const policyFor = (method: string, path: string): Policy | undefined => {
   return updatePath.test(path) ? "update" : "catalog"
 }
 
-const base64url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-
-/** A strong validator of the exact body bytes: SHA-256 (native everywhere), 128 bits kept. */
-export const etagOf = async (body: Uint8Array): Promise<string> => {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body as Uint8Array<ArrayBuffer>))
-  return `"${base64url(digest.subarray(0, 16)).replace(/=+$/, "")}"`
+/**
+ * A strong validator of the exact body bytes: a 128-bit hash (four 32-bit multiply-xor lanes, after
+ * cyrb128). It is not cryptographic and need not be: it tells representations apart, synchronously
+ * and in well under a microsecond per kilobyte, on the request path.
+ */
+export const etagOf = (body: Uint8Array): string => {
+  let h1 = 1779033703
+  let h2 = 3144134277
+  let h3 = 1013904242
+  let h4 = 2773480762
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i]!
+    h1 = h2 ^ Math.imul(h1 ^ byte, 597399067)
+    h2 = h3 ^ Math.imul(h2 ^ byte, 2869860233)
+    h3 = h4 ^ Math.imul(h3 ^ byte, 951274213)
+    h4 = h1 ^ Math.imul(h4 ^ byte, 2716044179)
+  }
+  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067)
+  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233)
+  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213)
+  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179)
+  h1 ^= h2 ^ h3 ^ h4
+  h2 ^= h1
+  h3 ^= h1
+  h4 ^= h1
+  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, "0")
+  return `"${hex(h1)}${hex(h2)}${hex(h3)}${hex(h4)}"`
 }
 
 /**
@@ -68,19 +86,17 @@ export const make =
         if (response.status !== 200 || body._tag !== "Uint8Array" || !body.contentType.includes("json")) {
           return Effect.succeed(response)
         }
-        return Effect.map(
-          Effect.promise(() => etagOf(body.body)),
-          (etag) => {
-            const headers = {
-              etag,
-              "cache-control":
-                policy === "update" ? "private, no-cache" : `private, max-age=${options.catalogMaxAgeSeconds}`,
-              vary: varyWith(response.headers.vary)
-            }
-            return matches(request.headers["if-none-match"], etag)
-              ? HttpServerResponse.empty({ status: 304, headers })
-              : HttpServerResponse.setHeaders(response, headers)
-          }
+        const etag = etagOf(body.body)
+        const headers = {
+          etag,
+          "cache-control":
+            policy === "update" ? "private, no-cache" : `private, max-age=${options.catalogMaxAgeSeconds}`,
+          vary: varyWith(response.headers.vary)
+        }
+        return Effect.succeed(
+          matches(request.headers["if-none-match"], etag)
+            ? HttpServerResponse.empty({ status: 304, headers })
+            : HttpServerResponse.setHeaders(response, headers)
         )
       })
     })
