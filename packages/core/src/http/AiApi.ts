@@ -17,6 +17,7 @@ export const ChatRequest = Schema.Struct({
   model: Schema.optionalKey(Schema.NonEmptyString)
 })
 
+/** `POST /ai/chat` without streaming, as the spec describes it. */
 export const ChatResponse = Schema.Struct({
   response: Schema.String,
   model: Schema.String,
@@ -36,11 +37,13 @@ export const ChatStreamEvent = Schema.Union([
   Schema.Struct({ error: Schema.Struct({ code: Schema.String, message: Schema.String }) })
 ])
 
+/** `POST /ai/analyze-changelog`. */
 export const AnalyzeChangelogRequest = Schema.Struct({
   version: Schema.NonEmptyString.check(Schema.isMaxLength(256)),
   changelog: Schema.NonEmptyString.check(Schema.isMaxLength(100_000))
 })
 
+/** The validated analysis; a breaking change is always `major`. */
 export const AnalyzeChangelogResponse = Schema.Struct({
   version: Schema.String,
   analysis: Schema.String,
@@ -48,6 +51,7 @@ export const AnalyzeChangelogResponse = Schema.Struct({
   severity: Schema.Literals(["major", "minor", "patch"])
 })
 
+/** `GET /ai/status`: the spec's fields plus the strategy and each provider's circuit. */
 export const AiStatus = Schema.Struct({
   enabled: Schema.Boolean,
   strategy: Schema.String,

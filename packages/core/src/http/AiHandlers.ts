@@ -24,6 +24,7 @@ const chatFormat = (startedAt: number): AiStreaming.SseFormat => ({
   error: (error, scope) => AiStreaming.frame(ErrorEnvelope.body(error, scope), "error")
 })
 
+/** `GET /ai/status`, answered from cached health probes. */
 export const AiStatusHandlers = HttpApiBuilder.group(Api, "aiStatus", (handlers) =>
   Effect.gen(function* () {
     const router = yield* ModelRouter
@@ -31,6 +32,7 @@ export const AiStatusHandlers = HttpApiBuilder.group(Api, "aiStatus", (handlers)
   })
 )
 
+/** `POST /ai/chat` (JSON or SSE) and `POST /ai/analyze-changelog`, for keys with `canUseAI`. */
 export const AiHandlers = HttpApiBuilder.group(Api, "ai", (handlers) =>
   Effect.gen(function* () {
     const router = yield* ModelRouter

@@ -7,6 +7,7 @@ import type { ProviderFailure } from "../services/AiFailures.ts"
 import type { OpenedStream, RouteError } from "../services/ModelRouter.ts"
 import { RequestScope, type RequestScopeShape } from "./RequestScope.ts"
 
+/** The last event of a stream that finished. */
 export type DoneEvent = Extract<StreamEvent, { readonly _tag: "Done" }>
 
 /** How one wire format writes a stream's parts as SSE text. */
@@ -52,15 +53,24 @@ export const respond = (options: {
     )
     const requestScope = yield* RequestScope
     const format = options.format(opened)
-    const events = Stream.concat(Stream.fromIterable(opened.head), opened.rest).pipe(
-      Stream.mapEffect((event) =>
-        event._tag === "Delta"
-          ? Effect.succeed(format.delta(event.text))
-          : Effect.as(options.onDone(event, opened), format.done(event))
-      ),
-      Stream.catchTag("ProviderFailure", (failure) => Stream.succeed(format.error(interrupted(failure), requestScope)))
-    )
-    const body = (format.start === undefined ? events : Stream.concat(Stream.succeed(format.start), events)).pipe(
+    // One string per batch of events, so a burst from the upstream is one write to the client.
+    const encode = (events: ReadonlyArray<StreamEvent>) => {
+      let text = ""
+      let done: DoneEvent | undefined
+      for (const event of events) {
+        if (event._tag === "Delta") text += format.delta(event.text)
+        else {
+          done = event
+          text += format.done(event)
+        }
+      }
+      return done === undefined
+        ? Effect.succeed([text] as const)
+        : Effect.as(options.onDone(done, opened), [text] as const)
+    }
+    const head = Effect.map(encode(opened.head), ([text]) => (format.start ?? "") + text)
+    const body = Stream.concat(Stream.fromEffect(head), Stream.mapArrayEffect(opened.rest, encode)).pipe(
+      Stream.catchTag("ProviderFailure", (failure) => Stream.succeed(format.error(interrupted(failure), requestScope))),
       Stream.encodeText,
       Stream.onExit((exit) => Scope.close(scope, exit))
     )

@@ -34,6 +34,7 @@ export const ChatCompletionRequest = Schema.Struct({
 
 const Usage = Schema.Struct({ prompt_tokens: Schema.Int, completion_tokens: Schema.Int, total_tokens: Schema.Int })
 
+/** OpenAI's `chat.completion` object. */
 export const ChatCompletion = Schema.Struct({
   id: Schema.String,
   object: Schema.Literal("chat.completion"),
@@ -50,6 +51,7 @@ export const ChatCompletion = Schema.Struct({
   usage: Usage
 })
 
+/** OpenAI's `chat.completion.chunk` object, one per SSE `data:`. */
 export const ChatCompletionChunk = Schema.Struct({
   id: Schema.String,
   object: Schema.Literal("chat.completion.chunk"),
@@ -68,6 +70,7 @@ export const ChatCompletionChunk = Schema.Struct({
   usage: Schema.optionalKey(Usage)
 })
 
+/** OpenAI's model list. */
 export const ModelList = Schema.Struct({
   object: Schema.Literal("list"),
   data: Schema.Array(

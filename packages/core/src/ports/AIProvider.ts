@@ -1,8 +1,9 @@
-import { Context, Duration, Effect, Stream } from "effect"
+import { Context, Duration, Effect, Exit, Stream } from "effect"
 import * as AiFailures from "../services/AiFailures.ts"
 import { guard } from "../services/AiStreamGuard.ts"
 import * as AiTokens from "../services/AiTokens.ts"
 
+/** Failures of an upstream attempt, classified (see `services/AiFailures.ts`). */
 export { type Classified, type FailureKind, ProviderFailure } from "../services/AiFailures.ts"
 
 /** One chat message, in the roles every provider understands; adapters translate them to their wire. */
@@ -30,6 +31,7 @@ export interface ChatRequest {
   readonly jsonOutput?: JsonOutput | undefined
 }
 
+/** Tokens of one completion, as the provider counts them (or as counted locally). */
 export interface TokenUsage {
   readonly promptTokens: number
   readonly completionTokens: number
@@ -50,6 +52,8 @@ export interface StreamChunk {
   readonly model?: string | undefined
   readonly finishReason?: string | undefined
   readonly usage?: TokenUsage | undefined
+  /** An error the provider sent inside the stream: the stream fails with it after the chunks before it. */
+  readonly error?: unknown
 }
 
 /** A completion as the port answers it: usage is always there, counted locally when the provider omitted it. */
@@ -79,6 +83,7 @@ export interface AttemptLimits {
   readonly idleTimeout: Duration.Input
 }
 
+/** Limits for callers outside the router; the router derives its own from each request's budget. */
 export const defaultLimits: AttemptLimits = {
   timeout: "60 seconds",
   firstTokenTimeout: "15 seconds",
@@ -115,7 +120,9 @@ export interface AIProviderShape {
     request: ChatRequest,
     limits?: AttemptLimits
   ) => Stream.Stream<StreamEvent, AiFailures.ProviderFailure>
-  /** The health probe: succeeds with the models the provider serves now. */
+  readonly models: Effect.Effect<ReadonlyArray<string>, AiFailures.ProviderFailure>
+  readonly health: Effect.Effect<void, AiFailures.ProviderFailure>
+  /** The health probe the router caches: health, then the models the provider serves now. */
   readonly probe: (timeout: Duration.Input) => Effect.Effect<ReadonlyArray<string>, AiFailures.ProviderFailure>
 }
 
@@ -155,17 +162,19 @@ export const make = (minimal: Minimal): AIProviderShape => {
     )
 
   const stream = (request: ChatRequest, limits: AttemptLimits = defaultLimits) =>
-    guard(name, Stream.mapError(minimal.stream(request), fail), request, limits).pipe(
+    guard(name, Stream.mapError(minimal.stream(request), fail), fail, request, limits).pipe(
       Stream.withSpan("AIProvider.stream", { attributes: { provider: name, model: request.model } })
     )
 
+  const models = Effect.mapError(minimal.models, fail)
+  // Listing the models is the health check of a provider that has no cheaper one.
+  const health = Effect.mapError(minimal.health ?? Effect.asVoid(minimal.models), fail)
   const probe = (timeout: Duration.Input) =>
-    Effect.andThen(minimal.health ?? Effect.void, minimal.models).pipe(
-      Effect.mapError(fail),
+    (minimal.health === undefined ? models : Effect.andThen(health, models)).pipe(
       Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(timedOut("The health probe", timeout)) })
     )
 
-  return { name, defaultModel: minimal.defaultModel, chat, stream, probe }
+  return { name, defaultModel: minimal.defaultModel, chat, stream, models, health, probe }
 }
 
 /**
@@ -175,9 +184,11 @@ export const make = (minimal: Minimal): AIProviderShape => {
 export const streamFrom = <A>(open: (signal: AbortSignal) => Promise<AsyncIterable<A>>): Stream.Stream<A, unknown> =>
   Stream.unwrap(
     Effect.gen(function* () {
+      // Aborted only when the stream did not run to its end: aborting a finished request costs a
+      // DOMException with its stack trace, on every request.
       const controller = yield* Effect.acquireRelease(
         Effect.sync(() => new AbortController()),
-        (controller) => Effect.sync(() => controller.abort())
+        (controller, exit) => (Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => controller.abort()))
       )
       const iterable = yield* Effect.tryPromise({ try: () => open(controller.signal), catch: (error) => error })
       return Stream.fromAsyncIterable(iterable, (error) => error)

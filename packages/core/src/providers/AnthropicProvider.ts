@@ -1,7 +1,10 @@
 import Anthropic from "@anthropic-ai/sdk"
-import { Effect, Layer, Redacted, Stream } from "effect"
+import { Array as Arr, Effect, Layer, Redacted, Stream } from "effect"
+import type { Sse } from "effect/encoding"
 import * as AIProvider from "../ports/AIProvider.ts"
+import * as AiSse from "../services/AiSse.ts"
 
+/** Anthropic's API and the key to use it with. */
 export interface Options {
   readonly name?: string | undefined
   readonly apiKey: Redacted.Redacted<string>
@@ -93,36 +96,43 @@ export const minimal = (client: Anthropic, options: Pick<Options, "name" | "defa
         usage: usageOf(promptTokens(message.usage), message.usage.output_tokens)
       }))
     ),
+  // The SDK sends the request and turns error statuses into its errors; the body is read in batches
+  // rather than through the SDK's per-event iterator, which costs a promise per event.
   stream: (request) =>
     Stream.suspend(() => {
       let prompt = 0
       let completion = 0
       let stop: string | null | undefined
-      return AIProvider.streamFrom((signal) =>
-        client.messages.create({ ...translate(request), stream: true }, { signal })
-      ).pipe(
-        Stream.map((event): AIProvider.StreamChunk => {
-          switch (event.type) {
-            case "message_start":
-              prompt = promptTokens(event.message.usage)
-              completion = event.message.usage.output_tokens
-              return { model: event.message.model }
-            case "content_block_delta":
-              return event.delta.type === "text_delta" ? { text: event.delta.text } : {}
-            case "message_delta":
-              // Output tokens here are cumulative; input tokens appear only when they changed.
-              completion = event.usage.output_tokens
-              if (event.usage.input_tokens != null) prompt = promptTokens(event.usage)
-              stop = event.delta.stop_reason
-              return {}
-            case "message_stop":
-              // Only `message_stop` finishes: a stream cut after `message_delta` is still incomplete.
-              return { finishReason: finishReason(stop), usage: usageOf(prompt, completion) }
-            default:
-              return {}
-          }
-        })
-      )
+      const chunkOf = (event: Sse.Event): AIProvider.StreamChunk => {
+        if (event.event === "ping") return {}
+        const parsed = AiSse.json(event)
+        if ("error" in parsed) return { error: parsed.error }
+        const data = parsed.value as Anthropic.RawMessageStreamEvent | { readonly type: "error" }
+        switch (data.type) {
+          case "error":
+            return { error: { error: data } }
+          case "message_start":
+            prompt = promptTokens(data.message.usage)
+            completion = data.message.usage.output_tokens
+            return { model: data.message.model }
+          case "content_block_delta":
+            return data.delta.type === "text_delta" ? { text: data.delta.text } : {}
+          case "message_delta":
+            // Output tokens here are cumulative; input tokens appear only when they changed.
+            completion = data.usage.output_tokens
+            if (data.usage.input_tokens != null) prompt = promptTokens(data.usage)
+            stop = data.delta.stop_reason
+            return {}
+          case "message_stop":
+            // Only `message_stop` finishes: a stream cut after `message_delta` is still incomplete.
+            return { finishReason: finishReason(stop), usage: usageOf(prompt, completion) }
+          default:
+            return {}
+        }
+      }
+      return AiSse.fromResponse((signal) =>
+        client.messages.create({ ...translate(request), stream: true }, { signal }).asResponse()
+      ).pipe(Stream.mapArray((events) => Arr.map(events, chunkOf)))
     }),
   models: Effect.tryPromise({
     try: async (signal) => {
@@ -148,5 +158,6 @@ export const make = (options: Options): AIProvider.AIProviderShape =>
     )
   )
 
+/** The provider as the `AIProvider` service, for code that uses a single one. */
 export const layer = (options: Options): Layer.Layer<AIProvider.AIProvider> =>
   Layer.succeed(AIProvider.AIProvider, make(options))

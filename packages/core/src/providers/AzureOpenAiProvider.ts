@@ -3,6 +3,7 @@ import { AzureOpenAI } from "openai"
 import * as AIProvider from "../ports/AIProvider.ts"
 import * as OpenAiCompatible from "./OpenAiCompatibleProvider.ts"
 
+/** An Azure OpenAI resource and its deployments. */
 export interface Options {
   readonly name?: string | undefined
   /** The resource endpoint, e.g. `https://my-resource.openai.azure.com`. */
@@ -39,5 +40,6 @@ export const make = (options: Options): AIProvider.AIProviderShape => {
   })
 }
 
+/** The provider as the `AIProvider` service, for code that uses a single one. */
 export const layer = (options: Options): Layer.Layer<AIProvider.AIProvider> =>
   Layer.succeed(AIProvider.AIProvider, make(options))

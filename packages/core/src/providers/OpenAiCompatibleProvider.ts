@@ -1,10 +1,13 @@
-import { Effect, Layer, Redacted, Stream } from "effect"
+import { Array as Arr, Effect, Layer, Redacted, Stream } from "effect"
+import type { Sse } from "effect/encoding"
 import OpenAI from "openai"
 import * as AIProvider from "../ports/AIProvider.ts"
+import * as AiSse from "../services/AiSse.ts"
 
 /** How a host spells the completion length limit: OpenAI's current name, or the one other hosts read. */
 export type MaxTokensField = "max_tokens" | "max_completion_tokens"
 
+/** Where and how to reach an OpenAI-compatible host. */
 export interface Options {
   /** The provider's name in routing and `/ai/status`: `openai`, `lmstudio`, `groq`... */
   readonly name: string
@@ -46,6 +49,25 @@ const usageOf = (usage: OpenAI.CompletionUsage | null | undefined): AIProvider.T
     : { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens }
 
 /**
+ * One event of OpenAI's stream: a chunk, `[DONE]`, or an error (a `data:` with `error`, or an event
+ * named `error`), which fails the stream where it stands.
+ */
+export const chunkOf = (event: Sse.Event): AIProvider.StreamChunk => {
+  if (event.data === "[DONE]") return {}
+  const parsed = AiSse.json(event)
+  if ("error" in parsed) return { error: parsed.error }
+  const data = parsed.value as OpenAI.Chat.ChatCompletionChunk & { readonly error?: unknown }
+  if (event.event === "error" || data.error != null) return { error: { error: data.error ?? data } }
+  const choice = data.choices?.[0]
+  return {
+    text: choice?.delta?.content ?? undefined,
+    model: data.model,
+    finishReason: choice?.finish_reason ?? undefined,
+    usage: usageOf(data.usage)
+  }
+}
+
+/**
  * The wire calls over an OpenAI client: chat completions, streamed with usage, and the model list.
  * The client must be built with `maxRetries: 0`, since the router owns retries.
  */
@@ -75,27 +97,21 @@ export const minimal = (
           }
         })
       ),
+    // The SDK sends the request and turns error statuses into its errors; the body is read in
+    // batches rather than through the SDK's per-event iterator, which costs a promise per event.
     stream: (request) =>
-      AIProvider.streamFrom((signal) =>
-        client.chat.completions.create(
-          {
-            ...toParams(request, field),
-            stream: true,
-            ...(streamUsage ? { stream_options: { include_usage: true } } : {})
-          },
-          { signal }
-        )
-      ).pipe(
-        Stream.map((chunk): AIProvider.StreamChunk => {
-          const choice = chunk.choices[0]
-          return {
-            text: choice?.delta?.content ?? undefined,
-            model: chunk.model,
-            finishReason: choice?.finish_reason ?? undefined,
-            usage: usageOf(chunk.usage)
-          }
-        })
-      ),
+      AiSse.fromResponse((signal) =>
+        client.chat.completions
+          .create(
+            {
+              ...toParams(request, field),
+              stream: true,
+              ...(streamUsage ? { stream_options: { include_usage: true } } : {})
+            },
+            { signal }
+          )
+          .asResponse()
+      ).pipe(Stream.mapArray((events) => Arr.map(events, chunkOf))),
     models:
       options.models ??
       Effect.tryPromise({
@@ -123,5 +139,6 @@ export const client = (options: Options): OpenAI =>
 /** A provider for OpenAI or any host that speaks its chat completions API (LM Studio, vLLM, Ollama, Groq...). */
 export const make = (options: Options): AIProvider.AIProviderShape => AIProvider.make(minimal(client(options), options))
 
+/** The provider as the `AIProvider` service, for code that uses a single one. */
 export const layer = (options: Options): Layer.Layer<AIProvider.AIProvider> =>
   Layer.succeed(AIProvider.AIProvider, make(options))

@@ -59,6 +59,7 @@ const list = (name: string) =>
     Config.withDefault([] as ReadonlyArray<string>)
   )
 
+/** The AI entries of LC-CFG, read from the environment variables named in `AiConfigShape`. */
 export const config: Config.Config<AiConfigShape> = Config.all({
   openaiBaseUrl: Config.String("OPENAI_BASE_URL").pipe(Config.withDefault("https://api.openai.com/v1")),
   openaiModel: Config.String("OPENAI_MODEL").pipe(Config.withDefault("gpt-4o-mini")),

@@ -1,4 +1,4 @@
-import { Clock, Effect, Result, type Scope } from "effect"
+import { Clock, Effect, Result } from "effect"
 import * as Errors from "../errors/Errors.ts"
 import type { ChatRequest } from "../ports/AIProvider.ts"
 import { canFailOver, type ProviderFailure } from "./AiFailures.ts"
@@ -60,7 +60,7 @@ const exhausted = (
  * and only when all have failed once does a provider get a second try, after a pause that doubles
  * each round. Upstream calls are therefore bounded by `maxAttempts`, never multiplied.
  */
-export const run = <A>(
+export const run = <A, R>(
   context: Context,
   candidates: ReadonlyArray<Routing.ProviderState>,
   request: RouteRequest,
@@ -68,8 +68,8 @@ export const run = <A>(
     state: Routing.ProviderState,
     request: ChatRequest,
     deadline: number
-  ) => Effect.Effect<A, ProviderFailure, Scope.Scope>
-): Effect.Effect<{ readonly value: A; readonly attempts: number }, RouteError, Scope.Scope> =>
+  ) => Effect.Effect<A, ProviderFailure, R>
+): Effect.Effect<{ readonly value: A; readonly attempts: number }, RouteError, R> =>
   Effect.gen(function* () {
     const { maxAttempts, deadlineMs } = context.settings
     let now = yield* Clock.currentTimeMillis

@@ -7,6 +7,7 @@ export interface HealthSettings {
   readonly probeTimeoutMs: number
 }
 
+/** The router's view of provider health. */
 export interface Health {
   /** Probes every provider unless a probe younger than the interval answered; callers share one probe. */
   readonly refresh: Effect.Effect<void>

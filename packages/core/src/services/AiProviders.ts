@@ -16,15 +16,21 @@ const withV1 = (url: string) => {
  * The providers the configuration enables, in `AI_PROVIDER_PRIORITY` order (by default LM Studio,
  * OpenAI, Azure OpenAI, Anthropic: local first, then by cost of a failover).
  */
-export const fromConfig = (config: GatewayConfigShape): ReadonlyArray<AIProviderShape> => {
+export const fromConfig = (
+  config: GatewayConfigShape,
+  /** The `fetch` the SDKs use; the global one when absent. */
+  fetch?: typeof globalThis.fetch | undefined
+): ReadonlyArray<AIProviderShape> => {
   const ai = config.ai
   const providers: Array<AIProviderShape> = []
+  const transport = fetch === undefined ? {} : { fetch }
   if (config.lmstudioEnabled) {
     providers.push(
       OpenAiCompatibleProvider.make({
         name: "lmstudio",
         baseUrl: withV1(config.lmstudioBaseUrl),
-        defaultModel: Option.getOrUndefined(ai.lmstudioModel)
+        defaultModel: Option.getOrUndefined(ai.lmstudioModel),
+        ...transport
       })
     )
   }
@@ -36,7 +42,8 @@ export const fromConfig = (config: GatewayConfigShape): ReadonlyArray<AIProvider
         baseUrl: ai.openaiBaseUrl,
         apiKey: Option.getOrUndefined(config.openaiApiKey),
         defaultModel: ai.openaiModel,
-        maxTokensField: ai.openaiBaseUrl.startsWith("https://api.openai.com") ? "max_completion_tokens" : "max_tokens"
+        maxTokensField: ai.openaiBaseUrl.startsWith("https://api.openai.com") ? "max_completion_tokens" : "max_tokens",
+        ...transport
       })
     )
   }
@@ -46,7 +53,8 @@ export const fromConfig = (config: GatewayConfigShape): ReadonlyArray<AIProvider
         endpoint: ai.azureEndpoint.value,
         apiKey: ai.azureApiKey.value,
         deployments: ai.azureDeployments,
-        apiVersion: ai.azureApiVersion
+        apiVersion: ai.azureApiVersion,
+        ...transport
       })
     )
   }
@@ -55,7 +63,8 @@ export const fromConfig = (config: GatewayConfigShape): ReadonlyArray<AIProvider
       AnthropicProvider.make({
         apiKey: ai.anthropicApiKey.value,
         baseUrl: ai.anthropicBaseUrl,
-        defaultModel: ai.anthropicModel
+        defaultModel: ai.anthropicModel,
+        ...transport
       })
     )
   }

@@ -41,6 +41,7 @@ export interface ProviderState {
   lastError: string | undefined
 }
 
+/** A provider the router has not heard from yet. */
 export const makeState = (provider: AIProviderShape, rank: number): ProviderState => ({
   provider,
   rank,
@@ -57,6 +58,7 @@ export const makeState = (provider: AIProviderShape, rank: number): ProviderStat
   lastError: undefined
 })
 
+/** Open, or half-open with its one trial request already in flight. */
 export const isCircuitOpen = (state: ProviderState, now: number): boolean =>
   now < state.openUntil || (state.openUntil > 0 && state.trialInFlight)
 
@@ -74,6 +76,7 @@ export const begin = (state: ProviderState): void => {
   if (state.openUntil > 0) state.trialInFlight = true
 }
 
+/** Records that an attempt ended, whatever its outcome. */
 export const end = (state: ProviderState): void => {
   state.inFlight -= 1
 }
@@ -117,10 +120,12 @@ const weight = 0.2
 const average = (previous: number | undefined, sample: number) =>
   previous === undefined ? sample : previous + weight * (sample - previous)
 
+/** A whole non-streamed answer took `ms`. */
 export const recordLatency = (state: ProviderState, ms: number): void => {
   state.latencyMs = average(state.latencyMs, ms)
 }
 
+/** A stream's first token came after `ms`. */
 export const recordFirstToken = (state: ProviderState, ms: number): void => {
   state.firstTokenMs = average(state.firstTokenMs, ms)
 }

@@ -17,6 +17,8 @@ const millis = (input: Duration.Input) => Duration.toMillis(Duration.fromInputUn
 export const guard = (
   provider: string,
   chunks: Stream.Stream<StreamChunk, ProviderFailure>,
+  /** Classifies an error the provider sent inside the stream. */
+  classify: (error: unknown) => ProviderFailure,
   request: ChatRequest,
   limits: AttemptLimits
 ): Stream.Stream<StreamEvent, ProviderFailure> =>
@@ -30,6 +32,7 @@ export const guard = (
       let model = request.model
       let finishReason: string | undefined
       let usage: TokenUsage | undefined
+      let reported: ProviderFailure | undefined
 
       const failure = (kind: "timeout" | "incomplete", message: string) =>
         new ProviderFailure({ provider, kind, message })
@@ -54,6 +57,10 @@ export const guard = (
       const read = (chunkList: ReadonlyArray<StreamChunk>): Array<StreamEvent> => {
         const events: Array<StreamEvent> = []
         for (const chunk of chunkList) {
+          if (chunk.error !== undefined) {
+            reported = classify(chunk.error)
+            break
+          }
           if (chunk.model !== undefined && chunk.model !== "") model = chunk.model
           if (chunk.usage !== undefined) usage = chunk.usage
           if (chunk.finishReason !== undefined && chunk.finishReason !== null) finishReason = chunk.finishReason
@@ -67,6 +74,10 @@ export const guard = (
       }
 
       const next: Pull.Pull<Events, ProviderFailure> = Effect.suspend(() => {
+        if (reported !== undefined) {
+          ended = true
+          return Effect.fail(reported)
+        }
         if (ended) return Cause.done()
         return Effect.flatMap(Clock.currentTimeMillis, (now) => {
           const limit = started ? idle : Math.max(0, firstTokenBy - now)
@@ -84,6 +95,7 @@ export const guard = (
             Effect.flatMap((chunkList): Pull.Pull<Events, ProviderFailure> => {
               if (chunkList === undefined) return finish()
               const events = read(chunkList)
+              // Events before a reported error go out first; the next pull fails with it.
               return events.length > 0 ? Effect.succeed(events as unknown as Events) : next
             })
           )

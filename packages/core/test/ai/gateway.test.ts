@@ -1,16 +1,20 @@
+import { Layer } from "effect"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import * as ModelRouter from "../../src/services/ModelRouter.ts"
 import {
   firstEvents,
   openAiCompletion,
   openAiError,
   openAiModels,
   openAiStream,
+  sleep,
   sse,
   startUpstream,
   type Upstream
 } from "./fakes.ts"
 import {
   adminKey,
+  aiKey,
   bearer,
   eventually,
   postJson,
@@ -122,6 +126,24 @@ describe("AI routes", () => {
     expect(body.error.code).toBe("AI_UPSTREAM_ERROR")
     expect(body.error.details.attempts).toHaveLength(3)
     expect(chats(local).length + chats(remote).length).toBe(3)
+  })
+
+  it("cancels the upstream call when the client of a non-streamed chat goes away", async () => {
+    local.on("/v1/chat/completions", async (request, response) => {
+      await sleep(3000)
+      if (!request.aborted) await openAiCompletion("too late")(request, response)
+    })
+    const controller = new AbortController()
+    const pending = fetch(gateway.url("/ai/chat"), {
+      method: "POST",
+      headers: { "content-type": "application/json", ...bearer(aiKey) },
+      body: JSON.stringify(chatBody),
+      signal: controller.signal
+    }).catch(() => undefined)
+    await eventually(() => chats(local).length === 1)
+    controller.abort()
+    await pending
+    await eventually(() => chats(local)[0]!.aborted)
   })
 
   it("refuses keys without canUseAI with 403 naming the permission, and requests without a key with 401", async () => {
@@ -350,5 +372,30 @@ describe("AI without providers", () => {
     const chat = await postJson(gateway.url("/ai/chat"), { messages: [{ role: "user", content: "hi" }] })
     expect(chat.status).toBe(503)
     expect((await chat.json()).error.code).toBe("AI_NOT_CONFIGURED")
+  })
+})
+
+describe("AI provider transport", () => {
+  it("sends the configured providers' requests through ProviderFetch when one is provided", async () => {
+    const upstream = await startUpstream()
+    upstream.on("/v1/models", openAiModels("gpt-test"))
+    upstream.on("/v1/chat/completions", openAiCompletion("via the given fetch"))
+    const seen: Array<string> = []
+    const counting: typeof fetch = (input, init) => {
+      seen.push(String(input instanceof Request ? input.url : input))
+      return fetch(input, init)
+    }
+    const gateway = await serveGateway(
+      { OPENAI_ENABLED: "true", OPENAI_BASE_URL: `${upstream.url}/v1` },
+      Layer.succeed(ModelRouter.ProviderFetch, counting) as Layer.Layer<never>
+    )
+    try {
+      const response = await postJson(gateway.url("/ai/chat"), { messages: [{ role: "user", content: "hi" }] })
+      expect((await response.json()).response).toBe("via the given fetch")
+      expect(seen.some((url) => url.endsWith("/v1/chat/completions"))).toBe(true)
+    } finally {
+      await gateway.close()
+      await upstream.close()
+    }
   })
 })
