@@ -1,8 +1,8 @@
-import { Edge, Redaction } from "@lunarbit/gateway-core"
-import { Cause, Layer, Logger, type LogLevel, References } from "effect"
+import { Edge, LogEntry } from "@lunarbit/gateway-core"
+import { Layer, Logger, References } from "effect"
 import pino from "pino"
 
-export type Level = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
+export type Level = LogEntry.Level
 export type Format = "json" | "pretty"
 
 const levelNames: Record<number, string> = {
@@ -42,54 +42,20 @@ export const make = (options: {
   return pino({ level: options.level, base: null, timestamp: pino.stdTimeFunctions.epochTime }, destination)
 }
 
-const toPinoLevel: Record<LogLevel.LogLevel, Level | undefined> = {
-  All: "trace",
-  Trace: "trace",
-  Debug: "debug",
-  Info: "info",
-  Warn: "warn",
-  Error: "error",
-  Fatal: "fatal",
-  None: undefined
-}
-
-const toEffectLevel: Record<Level, LogLevel.LogLevel> = {
-  trace: "Trace",
-  debug: "Debug",
-  info: "Info",
-  warn: "Warn",
-  error: "Error",
-  fatal: "Fatal"
-}
-
-/** Splits Effect's log message (one value or several) into pino's message and fields. */
-const split = (message: unknown): { readonly msg: string; readonly fields: Record<string, unknown> } => {
-  const parts = Array.isArray(message) ? message : [message]
-  const texts: Array<string> = []
-  const fields: Record<string, unknown> = {}
-  for (const part of parts) {
-    if (typeof part === "string") texts.push(part)
-    else if (typeof part === "object" && part !== null && !Array.isArray(part)) Object.assign(fields, part)
-    else fields.data = part
-  }
-  return { msg: Redaction.redactString(texts.join(" ")), fields: Redaction.redact(fields) as Record<string, unknown> }
-}
-
 /**
  * Routes Effect's logs and the gateway's access log to `logger`, and sets Effect's minimum log
  * level to the logger's, so entries below it cost nothing.
  */
 export const layer = (logger: pino.Logger) => {
   const effectLogger = Logger.make(({ message, logLevel, cause }) => {
-    const level = toPinoLevel[logLevel]
+    const level = LogEntry.fromEffectLevel[logLevel]
     if (level === undefined) return
-    const { msg, fields } = split(message)
-    if (cause.reasons.length > 0) fields.cause = Redaction.redactString(Cause.pretty(cause))
+    const { msg, fields } = LogEntry.fromEffect(message, cause)
     logger[level](fields, msg)
   })
   return Layer.mergeAll(
     Logger.layer([effectLogger]),
-    Layer.succeed(References.MinimumLogLevel, toEffectLevel[logger.level as Level] ?? "Info"),
+    Layer.succeed(References.MinimumLogLevel, LogEntry.toEffectLevel[logger.level as Level] ?? "Info"),
     Layer.succeed(Edge.AccessLog, (entry: Edge.AccessLogEntry) => logger.info(entry, "request"))
   )
 }

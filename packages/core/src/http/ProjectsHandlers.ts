@@ -10,6 +10,13 @@ import * as Present from "./Present.ts"
 
 const defaultPerPage = 20
 
+const buildRef = (params: {
+  readonly projectId: string
+  readonly channelId: string
+  readonly versionId: string
+  readonly buildId: string
+}) => ({ project: params.projectId, channel: params.channelId, version: params.versionId, build: params.buildId })
+
 export const ProjectsHandlers = HttpApiBuilder.group(Api, "projects", (handlers) =>
   Effect.gen(function* () {
     const releases = yield* Releases
@@ -79,24 +86,14 @@ export const ProjectsHandlers = HttpApiBuilder.group(Api, "projects", (handlers)
       )
       .handle("getBuild", ({ params }) =>
         Effect.gen(function* () {
-          const view = yield* releases.build(yield* CurrentPrincipal, {
-            project: params.projectId,
-            channel: params.channelId,
-            version: params.versionId,
-            build: params.buildId
-          })
+          const view = yield* releases.build(yield* CurrentPrincipal, buildRef(params))
           const counts = yield* releases.recordedDownloads
           return Present.buildDetails(counts, params.projectId, params.channelId, view.version, view.build)
         })
       )
       .handle("downloadBuild", ({ params }) =>
         Effect.gen(function* () {
-          const view = yield* releases.build(yield* CurrentPrincipal, {
-            project: params.projectId,
-            channel: params.channelId,
-            version: params.versionId,
-            build: params.buildId
-          })
+          const view = yield* releases.build(yield* CurrentPrincipal, buildRef(params))
           // Counted under the version's canonical id, whatever spelling the client used.
           yield* releases.recordDownload({
             project: params.projectId,
