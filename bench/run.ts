@@ -3,7 +3,7 @@
  * loopback with autocannon. Each server runs in its own process; autocannon runs here.
  * BENCH_SECONDS sets the duration of each case (5 s by default).
  */
-import { measure, report, type Row, startServer } from "./support.ts"
+import { measure, type Row, report, startServer } from "./support.ts"
 
 const adminKey = "bench-admin-key-0123456789abcdef0123456789"
 const gatewayScript = new URL("../packages/adapter-node/src/main.ts", import.meta.url).pathname
@@ -41,11 +41,16 @@ const rows: Array<Row> = [
     url: `${gateway.url}/projects/trackly/channels/stable/update?current_version=1.1.0&platform=windows&architecture=x64`,
     headers: auth
   }),
-  await measure("gateway authenticated GET /projects/trackly", { url: `${gateway.url}/projects/trackly`, headers: auth })
+  await measure("gateway authenticated GET /projects/trackly", {
+    url: `${gateway.url}/projects/trackly`,
+    headers: auth
+  })
 ]
 await gateway.stop()
 
 report("Release and update API (32 connections)", rows, baseline)
 const update = rows[2]!
 const ratio = update.requestsPerSecond / baseline.requestsPerSecond
-console.log(`\nTarget: authenticated update check >= 0.5x baseline: ${ratio >= 0.5 ? "met" : "NOT met"} (${ratio.toFixed(2)}x)`)
+console.log(
+  `\nTarget: authenticated update check >= 0.5x baseline: ${ratio >= 0.5 ? "met" : "NOT met"} (${ratio.toFixed(2)}x)`
+)

@@ -47,7 +47,14 @@ export const startServer = (script: string, env: Record<string, string> = {}): P
 /** Runs autocannon against one URL and keeps the figures the report needs. */
 export const measure = async (
   name: string,
-  options: { url: string; headers?: Record<string, string>; method?: string; body?: string; connections?: number; duration?: number }
+  options: {
+    url: string
+    headers?: Record<string, string>
+    method?: string
+    body?: string
+    connections?: number
+    duration?: number
+  }
 ): Promise<Row> => {
   const result = await autocannon({
     url: options.url,

@@ -119,7 +119,11 @@ describe("Authentication with stored keys", () => {
       const store = KeyStore.makeMemory()
       const counting = {
         ...store,
-        findByHash: (hash: string) => Effect.suspend(() => (lookups++, store.findByHash(hash)))
+        findByHash: (hash: string) =>
+          Effect.suspend(() => {
+            lookups++
+            return store.findByHash(hash)
+          })
       }
       const authentication = yield* Authentication.make.pipe(
         Effect.provideService(KeyStore.KeyStore, counting),

@@ -41,7 +41,9 @@ export const make = Effect.gen(function* () {
   const configured = Option.orElse(config.keyHashSecret, () => config.adminKey)
   let secret: Promise<CryptoKey> | undefined
   const secretKey = () =>
-    (secret ??= KeyHash.importSecret(Option.match(configured, { onNone: () => crypto.randomUUID(), onSome: Redacted.value })))
+    (secret ??= KeyHash.importSecret(
+      Option.match(configured, { onNone: () => crypto.randomUUID(), onSome: Redacted.value })
+    ))
   const adminHash = yield* Option.match(config.adminKey, {
     onNone: () => Effect.succeed(undefined),
     onSome: (key) => Effect.promise(async () => KeyHash.hash(await secretKey(), Redacted.value(key)))
