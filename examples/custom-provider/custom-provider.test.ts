@@ -47,7 +47,11 @@ describe("a custom AI provider registered through the public API", () => {
 
   beforeAll(async () => {
     ollama = await fakeOllama()
-    app = await start({ port: 0, ollamaUrl: ollama.url, env: { API_KEY_ADMIN: admin, LOG_LEVEL: "fatal" } })
+    app = await start({
+      port: 0,
+      ollamaUrl: ollama.url,
+      env: { API_KEY_ADMIN: admin, LOG_LEVEL: "fatal", DATABASE_PATH: ":memory:", BUILD_VERIFICATION: "false" }
+    })
   })
   afterAll(async () => {
     await app.close()

@@ -1,6 +1,14 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { BuildVerification, Gateway, GatewayConfig, GitHubReleaseSource, ReleaseSource } from "@lunarbit/gateway-core"
+import {
+  type AIProvider,
+  BuildVerification,
+  Gateway,
+  GatewayConfig,
+  GitHubReleaseSource,
+  ModelRouter,
+  ReleaseSource
+} from "@lunarbit/gateway-core"
 import { Config, ConfigProvider, Effect, Layer } from "effect"
 import { HttpRouter } from "effect/http"
 import { developmentAdminKey } from "./AdminKey.ts"
@@ -14,6 +22,8 @@ export interface Options {
   readonly env?: Readonly<Record<string, string | undefined>> | undefined
   /** Where to send log lines; standard output by default. */
   readonly logDestination?: PinoLogger.Destination | undefined
+  /** AI providers of your own, routed with those from the configuration (see `AIProvider.make`). */
+  readonly aiProviders?: ReadonlyArray<AIProvider.AIProviderShape> | undefined
 }
 
 /** Where the Node adapter keeps local state (the development admin key). */
@@ -89,7 +99,14 @@ export const withConfig = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R
 
 /** Logging and configuration around `layer`, which may use both. */
 const hosted = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
-  withConfig(options, layer.pipe(Layer.provide(logger(options)), Layer.provideMerge(GatewayConfig.GatewayConfig.layer)))
+  withConfig(
+    options,
+    layer.pipe(
+      Layer.provide(ModelRouter.registerProviders(...(options.aiProviders ?? []))),
+      Layer.provide(logger(options)),
+      Layer.provideMerge(GatewayConfig.GatewayConfig.layer)
+    )
+  )
 
 /**
  * The gateway served by Node's HTTP server on `PORT`, with its ports, configuration and pino

@@ -5,7 +5,7 @@ import * as AiConfig from "../services/AiConfig.ts"
 /**
  * LunarCore LC-CFG: every setting the gateway reads, with its environment variable and default.
  * The core never reads the environment itself; each runtime adapter supplies a `ConfigProvider`
- * (process.env on Node, the Worker's bindings on Cloudflare).
+ * (the process environment on Node, the Worker's bindings on Cloudflare).
  */
 export interface GatewayConfigShape {
   readonly nodeEnv: "development" | "production" | "test"
