@@ -8,7 +8,8 @@ import { ReleaseSource, type ReleaseSourceShape } from "../ports/ReleaseSource.t
 /**
  * Background build verification, as a decorator of any release source: each build's artifact is
  * downloaded (streamed through `ArtifactDigest`, never held whole) and its SHA-256 and MD5 are
- * compared with the published ones. The catalog is served with each build's `status`: `verified`,
+ * compared with the published ones. Builds whose source declares a `status` are left as declared.
+ * The catalog is served with each build's `status`: `verified`,
  * `checksum_mismatch` (never offered by an update check), `unreachable`, or `unverified` (nothing
  * published to compare with). A build is checked again when its asset changes (another URL, size,
  * checksum or upload time); unreachable ones are retried after `retryUnreachableAfter`.
@@ -46,6 +47,7 @@ const withStatuses = (
         versions: channel.versions.map((version) => ({
           ...version,
           builds: version.builds.map((build) => {
+            if (build.status !== undefined) return build
             const status = statusOf(build)
             return status === undefined ? build : { ...build, status }
           })
@@ -122,6 +124,9 @@ export const make = (
         for (const channel of project.channels) {
           for (const version of channel.versions) {
             for (const build of version.builds) {
+              // A status the source declares (a catalog file's, say) is its author's word; only
+              // builds that arrive without one (GitHub's) are checked here.
+              if (build.status !== undefined) continue
               const key = fingerprint(build)
               live.add(key)
               const known = results.get(key)

@@ -189,3 +189,60 @@ describe("BuildVerification", () => {
     expect(await settled(source)).toEqual({ "1.0.0/windows-x64": "verified" })
   })
 })
+
+describe("BuildVerification over a catalog that declares statuses", () => {
+  it("keeps a declared status and checks only the builds that declare none", async () => {
+    const github = await fake()
+    const artifact = `${github.url}/artifacts/tool.zip`
+    const wrongSha = "0".repeat(64)
+    const build = (id: string, status?: "verified") => ({
+      id,
+      platform: "windows" as const,
+      architecture: id === "windows-x64" ? ("x64" as const) : ("arm64" as const),
+      file_name: "tool.zip",
+      file_size: 1,
+      download_url: artifact,
+      checksum: { sha256: wrongSha },
+      ...(status === undefined ? {} : { status })
+    })
+    const catalog = await Effect.runPromise(
+      CatalogLoader.load({
+        projects: [
+          {
+            id: "tool",
+            name: "Tool",
+            created_at: "2026-01-01T00:00:00Z",
+            updated_at: "2026-01-01T00:00:00Z",
+            channels: [
+              {
+                id: "stable",
+                versions: [
+                  {
+                    id: "1.0.0",
+                    published_at: "2026-01-01T00:00:00Z",
+                    builds: [build("windows-x64", "verified"), build("windows-arm64")]
+                  }
+                ]
+              }
+            ]
+          }
+        ]
+      })
+    )
+    const running = await scoped(
+      BuildVerification.make(ReleaseSource.make({ name: "file", catalog: Effect.succeed(catalog) }), {
+        pollInterval: Duration.millis(20)
+      }).pipe(Effect.provideService(ArtifactDigest, NodeArtifactDigest.make()))
+    )
+    open.push(running)
+    const statuses = await eventually(async () => {
+      const version = (await catalogOf(running.value)).projectsById.get("tool")!.channels.get("stable")!.versions[0]!
+      const arm = version.builds.get("windows-arm64")!.status
+      return arm === undefined ? undefined : { x64: version.builds.get("windows-x64")!.status, arm }
+    })
+    // The undeclared build was downloaded (the fake answers 404 for unknown artifacts, or bytes that
+    // cannot match the zero checksum); the declared one was left alone.
+    expect(statuses.x64).toBe("verified")
+    expect(["unreachable", "checksum_mismatch"]).toContain(statuses.arm)
+  })
+})
