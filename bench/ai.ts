@@ -117,7 +117,8 @@ export const runAiBench = async (): Promise<Array<Row>> => {
     RATE_LIMIT_IP_MAX: "1000000000",
     RATE_LIMIT_AI_MAX: "1000000000",
     RATE_LIMIT_UNAUTHENTICATED_MAX: "1000000000",
-    LUNARBIT_STATE_DIR: `${process.env.TMPDIR ?? "/tmp"}/lunarbit-bench-ai-${process.pid}`
+    LUNARBIT_STATE_DIR: `${process.env.TMPDIR ?? "/tmp"}/lunarbit-bench-ai-${process.pid}`,
+    DATABASE_PATH: `${process.env.TMPDIR ?? "/tmp"}/lunarbit-bench-ai-${process.pid}/gateway.db`
   })
   try {
     const created = await fetch(`${gateway.url}/admin/keys`, {
