@@ -12,14 +12,8 @@ import * as Routing from "./AiRouting.ts"
 export type { OpenedStream } from "./AiAttempts.ts"
 
 /** A chat request before routing: the model is optional, the router picks providers and models. */
-export interface RouteRequest {
+export interface RouteRequest extends Omit<ChatRequest, "model"> {
   readonly model?: string | undefined
-  readonly messages: ReadonlyArray<ChatMessage>
-  readonly temperature?: number | undefined
-  readonly maxTokens?: number | undefined
-  readonly topP?: number | undefined
-  readonly stop?: ReadonlyArray<string> | undefined
-  readonly jsonOutput?: JsonOutput | undefined
 }
 
 /** A completion with the provider that produced it and the attempts it took. */

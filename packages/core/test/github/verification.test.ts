@@ -54,6 +54,30 @@ const settled = (source: ReleaseSource.ReleaseSourceShape, project = "app") =>
     return Object.values(statuses).every((s) => s !== undefined) ? statuses : undefined
   })
 
+/** A file-like source of one project with one version holding `builds`, verified in the background. */
+const verifiedFileSource = async (projectId: string, builds: ReadonlyArray<Record<string, unknown>>) => {
+  const index = await Effect.runPromise(
+    CatalogLoader.load({
+      projects: [
+        {
+          id: projectId,
+          name: projectId,
+          created_at: "2026-01-01T00:00:00Z",
+          updated_at: "2026-01-01T00:00:00Z",
+          channels: [{ id: "stable", versions: [{ id: "1.0.0", published_at: "2026-01-01T00:00:00Z", builds }] }]
+        }
+      ]
+    })
+  )
+  const running = await scoped(
+    BuildVerification.make(ReleaseSource.make({ name: "file", catalog: Effect.succeed(index) }), {
+      pollInterval: Duration.millis(20)
+    }).pipe(Effect.provideService(ArtifactDigest, NodeArtifactDigest.make()))
+  )
+  open.push(running)
+  return running.value
+}
+
 const good = "good artifact bytes"
 const tampered = "tampered artifact bytes"
 
@@ -87,47 +111,18 @@ describe("BuildVerification", () => {
 
   it("reports builds it cannot download as unreachable, for any source", async () => {
     const github = await fake()
-    const index = await Effect.runPromise(
-      CatalogLoader.load({
-        projects: [
-          {
-            id: "file-app",
-            name: "File app",
-            created_at: "2026-01-01T00:00:00Z",
-            updated_at: "2026-01-01T00:00:00Z",
-            channels: [
-              {
-                id: "stable",
-                versions: [
-                  {
-                    id: "1.0.0",
-                    published_at: "2026-01-01T00:00:00Z",
-                    builds: [
-                      {
-                        id: "windows-x64",
-                        platform: "windows",
-                        architecture: "x64",
-                        file_name: "gone.exe",
-                        file_size: 1,
-                        download_url: `${github.url}/o/app/releases/download/v9/gone.exe`,
-                        checksum: { sha256: digests.sha256(good) }
-                      }
-                    ]
-                  }
-                ]
-              }
-            ]
-          }
-        ]
-      })
-    )
-    const running = await scoped(
-      BuildVerification.make(ReleaseSource.make({ name: "file", catalog: Effect.succeed(index) }), {
-        pollInterval: Duration.millis(20)
-      }).pipe(Effect.provideService(ArtifactDigest, NodeArtifactDigest.make()))
-    )
-    open.push(running)
-    expect(await settled(running.value, "file-app")).toEqual({ "1.0.0/windows-x64": "unreachable" })
+    const source = await verifiedFileSource("file-app", [
+      {
+        id: "windows-x64",
+        platform: "windows",
+        architecture: "x64",
+        file_name: "gone.exe",
+        file_size: 1,
+        download_url: `${github.url}/o/app/releases/download/v9/gone.exe`,
+        checksum: { sha256: digests.sha256(good) }
+      }
+    ])
+    expect(await settled(source, "file-app")).toEqual({ "1.0.0/windows-x64": "unreachable" })
   })
 
   it("downloads at most `concurrency` artifacts at a time", async () => {
@@ -205,38 +200,9 @@ describe("BuildVerification over a catalog that declares statuses", () => {
       checksum: { sha256: wrongSha },
       ...(status === undefined ? {} : { status })
     })
-    const catalog = await Effect.runPromise(
-      CatalogLoader.load({
-        projects: [
-          {
-            id: "tool",
-            name: "Tool",
-            created_at: "2026-01-01T00:00:00Z",
-            updated_at: "2026-01-01T00:00:00Z",
-            channels: [
-              {
-                id: "stable",
-                versions: [
-                  {
-                    id: "1.0.0",
-                    published_at: "2026-01-01T00:00:00Z",
-                    builds: [build("windows-x64", "verified"), build("windows-arm64")]
-                  }
-                ]
-              }
-            ]
-          }
-        ]
-      })
-    )
-    const running = await scoped(
-      BuildVerification.make(ReleaseSource.make({ name: "file", catalog: Effect.succeed(catalog) }), {
-        pollInterval: Duration.millis(20)
-      }).pipe(Effect.provideService(ArtifactDigest, NodeArtifactDigest.make()))
-    )
-    open.push(running)
+    const source = await verifiedFileSource("tool", [build("windows-x64", "verified"), build("windows-arm64")])
     const statuses = await eventually(async () => {
-      const version = (await catalogOf(running.value)).projectsById.get("tool")!.channels.get("stable")!.versions[0]!
+      const version = (await catalogOf(source)).projectsById.get("tool")!.channels.get("stable")!.versions[0]!
       const arm = version.builds.get("windows-arm64")!.status
       return arm === undefined ? undefined : { x64: version.builds.get("windows-x64")!.status, arm }
     })
