@@ -1,7 +1,7 @@
 import { Clock, Context, Effect, Layer, Scope } from "effect"
 import { GatewayConfig } from "../config/GatewayConfig.ts"
 import * as Errors from "../errors/Errors.ts"
-import type { AIProviderShape, ChatMessage, ChatRequest, CountedCompletion, JsonOutput } from "../ports/AIProvider.ts"
+import type { AIProviderShape, ChatRequest, CountedCompletion } from "../ports/AIProvider.ts"
 import { attemptChat, attemptStream, type OpenedStream } from "./AiAttempts.ts"
 import * as AiFailover from "./AiFailover.ts"
 import type { ProviderFailure } from "./AiFailures.ts"
