@@ -29,7 +29,8 @@ export const response = (error: GatewayErrorShape): Effect.Effect<HttpServerResp
     const response = HttpServerResponse.jsonUnsafe(body(error, scope), {
       status: error.status,
       headers:
-        error.status === 429 && typeof error.details?.retry_after === "number"
+        // Any error that knows when to come back says so the standard way too (429, 503 from the AI router).
+        typeof error.details?.retry_after === "number"
           ? { "retry-after": String(error.details.retry_after) }
           : undefined
     })

@@ -121,6 +121,8 @@ describe("OpenAI-compatible surface, driven by the openai SDK", () => {
     )
     expect(error?.status).toBe(503)
     expect(error?.code).toBe("AI_UNAVAILABLE")
+    // The SDK honours Retry-After on its own retries: the 503 carries it, as 429s do.
+    expect(Number(error?.headers?.get("retry-after"))).toBeGreaterThanOrEqual(6)
     // The provider is cooling down: the next request is answered without calling it.
     const calls = upstream.received.filter((r) => r.path === "/v1/chat/completions").length
     await expect(client.chat.completions.create({ model: "gpt-test", messages })).rejects.toMatchObject({
