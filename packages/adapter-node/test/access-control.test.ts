@@ -283,6 +283,29 @@ describe("rate limits", () => {
   })
 })
 
+describe("the AI bucket", () => {
+  it("counts every AI route of a key against its own, smaller limit", async () => {
+    const gateway = await startGateway({ RATE_LIMIT_AI_MAX: "3" })
+    try {
+      const api = client(gateway)
+      const key = (await api.createKey({ name: "ai-user", permissions: { canUseAI: true, canReadProjects: true } })).key
+      const first = await api.get("/v1/models", bearer(key))
+      expect(first.status).toBe(200)
+      expect(first.headers.get("ratelimit-policy")).toContain('"ai";q=3;w=3600')
+      expect(first.headers.get("x-ratelimit-limit")).toBe("3")
+      expect((await api.get("/ai/status", bearer(key))).status).toBe(200)
+      const chat = await api.post("/ai/chat", { messages: [{ role: "user", content: "Hi" }] }, bearer(key))
+      expect(chat.status).toBe(503)
+      const refused = await expectError(await api.get("/v1/models", bearer(key)), 429, "RATE_LIMIT_EXCEEDED")
+      expect(refused.details.policy).toBe("ai")
+      // The key's other routes are not in the AI bucket.
+      expect((await api.get("/projects", bearer(key))).status).toBe(200)
+    } finally {
+      await gateway.close()
+    }
+  })
+})
+
 describe("the per-IP abuse bucket", () => {
   it("applies beside the key's own bucket", async () => {
     const gateway = await startGateway({ RATE_LIMIT_IP_MAX: "4" })

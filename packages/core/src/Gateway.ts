@@ -38,9 +38,8 @@ const Services = Layer.mergeAll(Keys.layer, Updates.layer, RateLimiter.layer, Us
   Layer.provideMerge(Layer.mergeAll(Authentication.layer, Releases.layer))
 )
 
-/** Paths whose requests count against the per-key AI bucket. */
-export const isAiPath = (path: string): boolean =>
-  (path.startsWith("/ai/") && path !== "/ai/status") || path.startsWith("/v1/")
+/** Paths whose requests count against the per-key AI bucket: every AI route, `/ai/status` included. */
+export const isAiPath = (path: string): boolean => path.startsWith("/ai/") || path.startsWith("/v1/")
 
 // The AI routes share one ModelRouter (providers from the configuration plus registered ones) and
 // count tokens into the keys' usage.
