@@ -1,6 +1,6 @@
 import { expect } from "vitest"
 
-/** One request, sent alike to the Worker and to the in-process handler. */
+/** One request, sent alike to the Worker and to the Node adapter. */
 export interface Exchange {
   readonly name: string
   readonly method?: string
@@ -25,8 +25,17 @@ export const init = (exchange: Exchange) => ({
   redirect: "manual" as const
 })
 
-// How the body travels, not what it says: workerd streams and Miniflare re-encodes.
-const transportHeaders = new Set(["content-length", "transfer-encoding", "content-encoding", "mf-content-encoding"])
+// How the body travels, not what it says: workerd streams and Miniflare re-encodes; Node's server
+// adds its connection management and date.
+const transportHeaders = new Set([
+  "content-length",
+  "transfer-encoding",
+  "content-encoding",
+  "mf-content-encoding",
+  "connection",
+  "keep-alive",
+  "date"
+])
 
 /** What is compared of a response: status, headers, body; the per-request id is checked, then masked. */
 export interface Answer {
@@ -68,6 +77,9 @@ export const read = async (response: ResponseLike): Promise<Answer & { readonly 
     if (typeof json.timestamp === "string") {
       expect(new Date(json.timestamp).toISOString()).toBe(json.timestamp)
       json.timestamp = "<timestamp>"
+      // Each runtime's catalog source is named after where it lives (a file, a binding), and only a
+      // source that loads over time (a watched file) reports when it last did: compare their states.
+      json.sources = (json.sources ?? []).map((source: { status: string }) => ({ status: source.status }))
     }
     body = json
   }

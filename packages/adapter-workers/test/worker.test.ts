@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs"
-import { Gateway } from "@lunarbit/gateway-core"
-import { memoryPorts } from "@lunarbit/gateway-core/testing"
 import { Miniflare } from "miniflare"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
+import { type RunningGateway, startGateway } from "../../adapter-node/test/support/gateway.ts"
 import { type Exchange, expectSameAnswer, init, read } from "./answers.ts"
 import { bundleWorker, wranglerSetting } from "./bundle.ts"
 import { adminKey, gatewayEnv as env, exchanges } from "./exchanges.ts"
@@ -51,7 +50,11 @@ const ask = async (worker: WorkerName, exchange: Exchange) =>
 
 describe("the Worker with examples/catalog.json bound as CATALOG", () => {
   const worker = "gateway"
-  const reference = Gateway.webHandler(memoryPorts({ catalog, env }))
+  // The reference is the real Node adapter, serving the same catalog file over loopback HTTP.
+  let reference: RunningGateway
+  beforeAll(async () => {
+    reference = await startGateway({ ...env, CATALOG_FILE: catalogFile.pathname })
+  })
   const served: Array<{
     readonly request_id: string
     readonly method: string
@@ -59,12 +62,10 @@ describe("the Worker with examples/catalog.json bound as CATALOG", () => {
     readonly status: number
   }> = []
 
-  afterAll(() => reference.dispose())
+  afterAll(() => reference.close())
 
-  it.each(exchanges)("answers $name as the Node handler does", async (exchange) => {
-    const expected = await read(
-      await reference.handler(new Request(`http://gateway.test${exchange.path}`, init(exchange)))
-    )
+  it.each(exchanges)("answers $name as the Node adapter does", async (exchange) => {
+    const expected = await read(await fetch(reference.url(exchange.path), init(exchange)))
     const { requestId, ...answer } = await ask(worker, exchange)
     expect(answer.status).toBe(exchange.status)
     if (exchange.includes !== undefined) expect(answer.body).toMatchObject(exchange.includes)
