@@ -14,6 +14,7 @@ import { HttpRouter } from "effect/http"
 import { developmentAdminKey } from "./AdminKey.ts"
 import * as FileReleaseSource from "./FileReleaseSource.ts"
 import * as NodeArtifactDigest from "./NodeArtifactDigest.ts"
+import * as NodeClientErrors from "./NodeClientErrors.ts"
 import * as PinoLogger from "./PinoLogger.ts"
 import * as Stores from "./Stores.ts"
 
@@ -82,7 +83,9 @@ const server = Layer.unwrap(
   Effect.gen(function* () {
     const config = yield* GatewayConfig.GatewayConfig
     const host = yield* Config.option(Config.String("HOST"))
-    return NodeHttpServer.layer(createServer, {
+    const onClientError = NodeClientErrors.handler(config.docsUrl)
+    const make = () => createServer().on("clientError", onClientError)
+    return NodeHttpServer.layer(make, {
       port: config.port,
       ...(host._tag === "Some" ? { host: host.value } : {})
     })

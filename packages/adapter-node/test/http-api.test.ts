@@ -109,6 +109,52 @@ describe("unknown routes and methods", () => {
   })
 })
 
+describe("hostile requests", () => {
+  it("answers a path the router cannot decode, or with an overlong id, with 400 rather than 405", async () => {
+    const malformed = await expectError(await get("/projects/%E0%A4%A"), 400, "INVALID_REQUEST")
+    expect(malformed.message).toContain("malformed")
+    await expectError(await get(`/projects/${"a".repeat(5000)}`), 400, "INVALID_REQUEST")
+  })
+
+  it("answers headers too large for the parser in the envelope, with a request id and security headers", async () => {
+    const { request } = await import("node:http")
+    const url = new URL(gateway.url("/projects"))
+    const answer = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
+      (resolve, reject) => {
+        const req = request(
+          { host: url.hostname, port: url.port, path: url.pathname, headers: { ...auth, "x-big": "x".repeat(20_000) } },
+          (res) => {
+            let body = ""
+            res.on("data", (chunk) => (body += chunk))
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+          }
+        )
+        req.on("error", reject)
+        req.end()
+      }
+    )
+    expect(answer.status).toBe(431)
+    const { error } = JSON.parse(answer.body)
+    expect(error.code).toBe("HEADERS_TOO_LARGE")
+    expect(error.request_id).toBe(answer.headers["x-request-id"])
+    expect(answer.headers["x-frame-options"]).toBe("DENY")
+  })
+
+  it("refuses repeated and nested input without a fault", async () => {
+    const repeated = await expectError(
+      await get(
+        "/projects/trackly/channels/stable/update?current_version=1.0.0&current_version=2.0.0&platform=windows&architecture=x64"
+      ),
+      400,
+      "INVALID_REQUEST"
+    )
+    expect(repeated.details.issues[0].field).toBe("query.current_version")
+    await expectError(await post("/update/check", "[".repeat(100_000)), 400, "INVALID_REQUEST")
+    const traversal = await expectError(await get("/projects/..%2F..%2Fetc"), 404, "PROJECT_NOT_FOUND")
+    expect(traversal.details.project).toBe("../../etc")
+  })
+})
+
 describe("projects", () => {
   it("lists the projects with pagination fields", async () => {
     const body = await (await get("/projects")).json()

@@ -57,3 +57,6 @@ export class ArtifactUnreachable extends GatewayError("ArtifactUnreachable", "AR
 
 /** No API key has this name. */
 export class KeyNotFound extends GatewayError("KeyNotFound", "KEY_NOT_FOUND", 404) {}
+
+/** The request's headers exceed what the server reads. */
+export class HeadersTooLarge extends GatewayError("HeadersTooLarge", "HEADERS_TOO_LARGE", 431) {}

@@ -98,6 +98,15 @@ export const make = (options: EdgeOptions) => {
         details: { reason: request.headers.authorization === undefined ? "missing" : "invalid" }
       })
     }
+    const method = request.method === "HEAD" ? "GET" : request.method
+    // The path has the shape of a route that answers this method, yet the router refused it: a
+    // segment it could not decode or that is longer than any id.
+    if (found.allowed.includes(method)) {
+      return new Errors.InvalidRequest({
+        message: "The request path is malformed: a segment is not valid percent-encoding or is too long",
+        details: { path: path.slice(0, 256) }
+      })
+    }
     if (found.allowed.length > 0) {
       return new Errors.MethodNotAllowed({
         message: `Method ${request.method} is not allowed on ${path}`,
