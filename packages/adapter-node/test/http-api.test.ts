@@ -486,6 +486,18 @@ describe("OpenAPI", () => {
         "/projects/{projectId}/channels/{channelId}/update"
       ])
     )
+    // Errors are documented as the envelope, with the statuses each operation can answer.
+    const project = document.paths["/projects/{projectId}"].get.responses
+    expect(Object.keys(project)).toEqual(expect.arrayContaining(["200", "400", "401", "403", "404", "429", "500"]))
+    const envelope = document.components.schemas.GatewayErrorEncoded
+    expect(envelope.properties.error.required).toEqual([
+      "code",
+      "message",
+      "details",
+      "documentation_url",
+      "request_id"
+    ])
+    expect(Object.keys(document.paths["/health"].get.responses)).not.toContain("401")
     const docs = await get("/docs", {})
     expect(docs.status).toBe(200)
     expect(docs.headers.get("content-type")).toMatch(/text\/html/)

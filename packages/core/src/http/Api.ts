@@ -6,6 +6,7 @@ import { AiGroup, AiStatusGroup } from "./AiApi.ts"
 import { KeysGroup } from "./KeysApi.ts"
 import { Authenticated, ErrorHandling } from "./Middleware.ts"
 import { OpenAiCompatGroup } from "./OpenAiCompatApi.ts"
+import * as OpenApiErrors from "./OpenApiErrors.ts"
 import { RequiredPermission } from "./RequiredPermission.ts"
 import * as S from "./Schemas.ts"
 
@@ -89,6 +90,7 @@ export class Api extends HttpApi.make("lunarbit-gateway")
   .middleware(ErrorHandling)
   // Report every invalid field at once rather than the first one.
   .annotate(HttpApi.ParseOptions, { errors: "all" })
+  .annotate(OpenApi.Transform, OpenApiErrors.transform)
   .annotateMerge(
     OpenApi.annotations({
       title: "LunarBit Gateway",
