@@ -229,6 +229,38 @@ describe("key management", () => {
   })
 })
 
+describe("the read-only key from API_KEY_READ", () => {
+  it("reads the catalog and checks updates, and nothing else", async () => {
+    const readKey = "configured-read-key-0123456789abcdef"
+    const gateway = await startGateway({ API_KEY_READ: readKey })
+    try {
+      const api = client(gateway)
+      expect((await api.get("/projects", bearer(readKey))).status).toBe(200)
+      expect((await api.get("/projects/trackly/channels/stable/versions", bearer(readKey))).status).toBe(200)
+      const update = await api.get(
+        "/projects/trackly/channels/stable/update?current_version=1.0.0&platform=linux&architecture=x64",
+        bearer(readKey)
+      )
+      expect(update.status).toBe(200)
+      await expectError(
+        await api.post("/admin/keys", { name: "x", permissions: {} }, bearer(readKey)),
+        403,
+        "FORBIDDEN"
+      )
+      await expectError(await api.get("/v1/models", bearer(readKey)), 403, "FORBIDDEN")
+      // Its name is reserved, so no stored key can pass for it.
+      const taken = await expectError(
+        await api.post("/admin/keys", { name: "read", permissions: {} }),
+        400,
+        "INVALID_REQUEST"
+      )
+      expect(taken.details.issues[0].field).toBe("body.name")
+    } finally {
+      await gateway.close()
+    }
+  })
+})
+
 describe("rate limits", () => {
   let gateway: RunningGateway
   let api: ReturnType<typeof client>

@@ -12,6 +12,8 @@ export interface GatewayConfigShape {
   readonly port: number
   /** `API_KEY_ADMIN`: the key that holds every permission. */
   readonly adminKey: Option.Option<Redacted.Redacted<string>>
+  /** `API_KEY_READ`: a key that reads the catalog and checks updates, for deployments without a key store. */
+  readonly readKey: Option.Option<Redacted.Redacted<string>>
   /** `KEY_HASH_SECRET`: the HMAC secret keys are hashed with; defaults to the admin key. */
   readonly keyHashSecret: Option.Option<Redacted.Redacted<string>>
   readonly githubToken: Option.Option<Redacted.Redacted<string>>
@@ -73,6 +75,7 @@ export const config: Config.Config<GatewayConfigShape> = Config.all({
     Config.withDefault(3000)
   ),
   adminKey: Config.option(Config.Redacted("API_KEY_ADMIN")),
+  readKey: Config.option(Config.Redacted("API_KEY_READ")),
   keyHashSecret: Config.option(Config.Redacted("KEY_HASH_SECRET")),
   githubToken: Config.option(Config.Redacted("GITHUB_TOKEN")),
   lmstudioEnabled: Config.Boolean("LMSTUDIO_ENABLED").pipe(Config.withDefault(false)),

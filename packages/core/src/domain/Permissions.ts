@@ -30,6 +30,14 @@ export const admin: Principal = {
   isAdmin: true
 }
 
+/** The `API_KEY_READ` key: reads the catalog and checks updates, nothing else. */
+export const reader: Principal = {
+  name: "read",
+  permissions: new Set(["canReadProjects", "canReadVersions", "canCheckUpdates"]),
+  allowedProjects: undefined,
+  isAdmin: false
+}
+
 export const has = (principal: Principal, permission: Permission): boolean => principal.permissions.has(permission)
 
 export const canSeeProject = (principal: Principal, projectId: string): boolean =>

@@ -5,7 +5,7 @@ import * as Durations from "../domain/Durations.ts"
 import { type Permission, names as permissionNames } from "../domain/Permissions.ts"
 import type { StoredKey } from "../ports/KeyStore.ts"
 import { KeyStore } from "../ports/KeyStore.ts"
-import { Keys } from "../services/Keys.ts"
+import { Keys, reservedNames } from "../services/Keys.ts"
 import { UsageRecorder } from "../services/UsageRecorder.ts"
 import { Api } from "./Api.ts"
 import { CurrentPrincipal } from "./Middleware.ts"
@@ -92,15 +92,16 @@ export const KeysHandlers = HttpApiBuilder.group(Api, "keys", (handlers) =>
               lastUsed: u?.lastUsedAt ?? null
             }
           })
-          // The admin key is not stored, but its use is counted too.
-          const admin = byName.get("admin")
-          if (admin !== undefined) {
+          // The configured keys (admin, read) are not stored, but their use is counted too.
+          for (const name of reservedNames) {
+            const u = byName.get(name)
+            if (u === undefined) continue
             rows.push({
-              name: "admin",
-              requests: admin.requests,
-              errors: admin.errors,
-              tokens: admin.tokens,
-              lastUsed: admin.lastUsedAt ?? null
+              name,
+              requests: u.requests,
+              errors: u.errors,
+              tokens: u.tokens,
+              lastUsed: u.lastUsedAt ?? null
             })
           }
           const sum = (field: "requests" | "errors" | "tokens") => rows.reduce((total, row) => total + row[field], 0)

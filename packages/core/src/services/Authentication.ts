@@ -44,10 +44,25 @@ export const make = Effect.gen(function* () {
     (secret ??= KeyHash.importSecret(
       Option.match(configured, { onNone: () => crypto.randomUUID(), onSome: Redacted.value })
     ))
-  const adminHash = yield* Option.match(config.adminKey, {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (key) => Effect.promise(async () => KeyHash.hash(await secretKey(), Redacted.value(key)))
-  })
+  // Keys given by configuration rather than stored: the admin key, and the read-only key.
+  const configuredKeys: Array<{ readonly hash: string; readonly principal: Permissions.Principal }> = []
+  for (const [key, principal] of [
+    [config.adminKey, Permissions.admin],
+    [config.readKey, Permissions.reader]
+  ] as const) {
+    if (Option.isSome(key)) {
+      const digest = yield* Effect.promise(async () => KeyHash.hash(await secretKey(), Redacted.value(key.value)))
+      configuredKeys.push({ hash: digest, principal })
+    }
+  }
+  const configuredKey = (digest: string) => {
+    let found: Permissions.Principal | undefined
+    // Every configured key is compared, so the time taken says nothing about which one matched.
+    for (const candidate of configuredKeys) {
+      if (KeyHash.constantTimeEqual(digest, candidate.hash)) found = candidate.principal
+    }
+    return found
+  }
 
   const memo = new Map<string, string>()
   const hash = (credential: string): Effect.Effect<string> => {
@@ -77,10 +92,10 @@ export const make = Effect.gen(function* () {
     if (credential.length > maxCredentialLength) return refuse("malformed")
     const wellFormed = ApiKeyFormat.isWellFormed(credential)
     // A mistyped gateway key is refused before any hashing or store lookup.
-    if (!wellFormed && adminHash === undefined) return refuse("malformed")
+    if (!wellFormed && configuredKeys.length === 0) return refuse("malformed")
     return Effect.flatMap(hash(credential), (digest) => {
-      if (adminHash !== undefined && KeyHash.constantTimeEqual(digest, adminHash))
-        return Effect.succeed(Permissions.admin)
+      const configured = configuredKey(digest)
+      if (configured !== undefined) return Effect.succeed(configured)
       if (!wellFormed) return refuse("malformed")
       return Effect.flatMap(store.findByHash(digest), (key) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => check(key, now))

@@ -45,8 +45,8 @@ export class Keys extends Context.Service<Keys, KeysShape>()("@lunarbit/gateway-
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-/** The name reserved for the `API_KEY_ADMIN` principal, so no stored key can pass for it. */
-export const reservedName = "admin"
+/** Names of the configured keys (`API_KEY_ADMIN`, `API_KEY_READ`), so no stored key can pass for them. */
+export const reservedNames: ReadonlySet<string> = new Set(["admin", "read"])
 
 export const make = Effect.gen(function* () {
   const store = yield* KeyStore
@@ -77,7 +77,7 @@ export const make = Effect.gen(function* () {
 
   const create: KeysShape["create"] = (actor, key) =>
     Effect.gen(function* () {
-      if (key.name.toLowerCase() === reservedName) return yield* nameTaken(key.name)
+      if (reservedNames.has(key.name.toLowerCase())) return yield* nameTaken(key.name)
       const now = yield* Clock.currentTimeMillis
       const { secret, hash, last4 } = yield* issue
       const stored: StoredKey = {
