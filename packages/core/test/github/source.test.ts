@@ -1,20 +1,11 @@
 import { Duration, Effect, Redacted } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { ReleaseSourceShape } from "../../src/ports/ReleaseSource.ts"
 import * as GitHubReleaseSource from "../../src/providers/GitHubReleaseSource.ts"
-import { digests, type FakeGitHub, startFakeGitHub } from "./FakeGitHub.ts"
-import { catalogOf, eventually, scoped } from "./support.ts"
+import { digests, type FakeGitHub } from "./FakeGitHub.ts"
+import { catalogOf, closeAfterEach, eventually, scoped } from "./support.ts"
 
-const open: Array<{ close: () => Promise<void> }> = []
-afterEach(async () => {
-  for (const resource of open.splice(0).reverse()) await resource.close()
-})
-
-const fake = async (options: { token?: string } = {}) => {
-  const github = await startFakeGitHub(options)
-  open.push(github)
-  return github
-}
+const { track, fake } = closeAfterEach()
 
 const trackly = { id: "trackly", name: "Trackly", repository: "lunarbit/trackly" } as const
 
@@ -28,7 +19,7 @@ const source = async (github: FakeGitHub, options: Partial<GitHubReleaseSource.O
       ...options
     })
   )
-  open.push(running)
+  track(running)
   return running.value
 }
 

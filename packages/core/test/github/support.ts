@@ -2,6 +2,7 @@ import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, References, Scope } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
+import { afterEach } from "vitest"
 import * as ApiKeyFormat from "../../src/domain/ApiKeyFormat.ts"
 import type { CatalogIndex } from "../../src/domain/CatalogIndex.ts"
 import * as KeyHash from "../../src/domain/KeyHash.ts"
@@ -9,6 +10,7 @@ import * as Gateway from "../../src/Gateway.ts"
 import type * as KeyStore from "../../src/ports/KeyStore.ts"
 import type { ReleaseSource, ReleaseSourceShape } from "../../src/ports/ReleaseSource.ts"
 import { memoryPorts } from "../../src/testing/index.ts"
+import { startFakeGitHub } from "./FakeGitHub.ts"
 
 /** Helpers shared by the GitHub tests: scoped resources, polling, and a gateway over given ports. */
 export const adminKey = "test-admin-key-0123456789abcdef0123"
@@ -23,6 +25,22 @@ export const scoped = async <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => 
     Scope.provide(effect, scope).pipe(Effect.provideService(References.MinimumLogLevel, "None"))
   )
   return { value, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+}
+
+/**
+ * Resources a test file opens (fake servers, scoped sources), closed after each test in reverse
+ * order of opening, so a source stops before the fake it talks to.
+ */
+export const closeAfterEach = () => {
+  const open: Array<{ close: () => Promise<void> }> = []
+  afterEach(async () => {
+    for (const resource of open.splice(0).reverse()) await resource.close()
+  })
+  const track = <A extends { close: () => Promise<void> }>(resource: A): A => {
+    open.push(resource)
+    return resource
+  }
+  return { track, fake: async (options: { token?: string } = {}) => track(await startFakeGitHub(options)) }
 }
 
 /** Polls `check` until it returns a value other than `undefined`, or fails after `timeoutMs`. */

@@ -1,24 +1,15 @@
 import { Duration, Effect, Redacted } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as NodeArtifactDigest from "../../../adapter-node/src/NodeArtifactDigest.ts"
 import * as CatalogLoader from "../../src/domain/CatalogLoader.ts"
 import { ArtifactDigest } from "../../src/ports/ArtifactDigest.ts"
 import * as ReleaseSource from "../../src/ports/ReleaseSource.ts"
 import * as GitHubReleaseSource from "../../src/providers/GitHubReleaseSource.ts"
 import * as BuildVerification from "../../src/services/BuildVerification.ts"
-import { digests, type FakeGitHub, startFakeGitHub } from "./FakeGitHub.ts"
-import { catalogOf, eventually, scoped, statusOf } from "./support.ts"
+import { digests, type FakeGitHub } from "./FakeGitHub.ts"
+import { catalogOf, closeAfterEach, eventually, scoped, statusOf } from "./support.ts"
 
-const open: Array<{ close: () => Promise<void> }> = []
-afterEach(async () => {
-  for (const resource of open.splice(0).reverse()) await resource.close()
-})
-
-const fake = async (options: { token?: string } = {}) => {
-  const github = await startFakeGitHub(options)
-  open.push(github)
-  return github
-}
+const { track, fake } = closeAfterEach()
 
 /** GitHub as a source, with verification around it; the first synchronisation is awaited. */
 const verified = async (
@@ -38,7 +29,7 @@ const verified = async (
       return yield* BuildVerification.make(source, { pollInterval: Duration.millis(20), ...options })
     }).pipe(Effect.provideService(ArtifactDigest, NodeArtifactDigest.make()))
   )
-  open.push(running)
+  track(running)
   return running.value
 }
 
@@ -74,7 +65,7 @@ const verifiedFileSource = async (projectId: string, builds: ReadonlyArray<Recor
       pollInterval: Duration.millis(20)
     }).pipe(Effect.provideService(ArtifactDigest, NodeArtifactDigest.make()))
   )
-  open.push(running)
+  track(running)
   return running.value
 }
 
