@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import exampleCatalog from "../../../examples/catalog.json" with { type: "json" }
-import * as CatalogLoader from "../src/domain/CatalogLoader.ts"
 import { InvalidCatalog } from "../src/errors/Errors.ts"
+import * as CatalogLoader from "../src/releases/domain/CatalogLoader.ts"
 import { build, catalog, channel, project, version } from "./fixtures.ts"
 
 const problemsOf = (error: InvalidCatalog): ReadonlyArray<string> => {

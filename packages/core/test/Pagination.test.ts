@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { paginate } from "../src/http/Present.ts"
+import { paginate } from "../src/releases/http/Present.ts"
 
 const items = Array.from({ length: 45 }, (_, i) => i + 1)
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i)

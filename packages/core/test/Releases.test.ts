@@ -1,8 +1,8 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { BuildNotFound, ChannelNotFound, ProjectNotFound, VersionNotFound } from "../src/errors/Errors.ts"
-import { keyOf } from "../src/ports/DownloadStore.ts"
-import { findVersion, Releases } from "../src/services/Releases.ts"
+import { keyOf } from "../src/releases/ports/DownloadStore.ts"
+import { findVersion, Releases } from "../src/releases/services/Releases.ts"
 import { channel, indexChannel, version } from "./fixtures.ts"
 import { admin, exampleProjects, releasesLayer, restrictedTo } from "./layers.ts"
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as Semver from "../src/domain/Semver.ts"
+import * as Semver from "../src/releases/domain/Semver.ts"
 
 const parsed = (input: string): Semver.SemVer => {
   const version = Semver.parse(input)

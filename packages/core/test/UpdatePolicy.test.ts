@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { Platform } from "../src/domain/Catalog.ts"
-import type { IndexedChannel } from "../src/domain/CatalogIndex.ts"
-import * as Semver from "../src/domain/Semver.ts"
-import * as UpdatePolicy from "../src/domain/UpdatePolicy.ts"
+import type { Platform } from "../src/releases/domain/Catalog.ts"
+import type { IndexedChannel } from "../src/releases/domain/CatalogIndex.ts"
+import * as Semver from "../src/releases/domain/Semver.ts"
+import * as UpdatePolicy from "../src/releases/domain/UpdatePolicy.ts"
 import { build, channel, everyBuild, indexChannel, version } from "./fixtures.ts"
 
 /** A decision reduced to what a client sees, so tables can state the expected answer in one line. */

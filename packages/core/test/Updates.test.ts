@@ -7,7 +7,7 @@ import {
   type UpdateCheck,
   type UpdateOutcome,
   Updates
-} from "../src/services/Updates.ts"
+} from "../src/releases/services/Updates.ts"
 import { admin, restrictedTo, updatesLayer } from "./layers.ts"
 
 /** What a client learns from one outcome, for one-line expectations. */

@@ -7,8 +7,8 @@ import type {
   Platform,
   Project,
   Version
-} from "../src/domain/Catalog.ts"
-import * as CatalogIndex from "../src/domain/CatalogIndex.ts"
+} from "../src/releases/domain/Catalog.ts"
+import * as CatalogIndex from "../src/releases/domain/CatalogIndex.ts"
 
 /**
  * Small hand-written catalogs: each test states only the versions and builds that matter to it.

@@ -1,10 +1,10 @@
 import { Layer } from "effect"
 import exampleCatalog from "../../../examples/catalog.json" with { type: "json" }
-import * as Permissions from "../src/domain/Permissions.ts"
-import * as DownloadStore from "../src/ports/DownloadStore.ts"
-import * as ReleaseSource from "../src/ports/ReleaseSource.ts"
-import * as Releases from "../src/services/Releases.ts"
-import * as Updates from "../src/services/Updates.ts"
+import * as Permissions from "../src/access/domain/Permissions.ts"
+import * as DownloadStore from "../src/releases/ports/DownloadStore.ts"
+import * as ReleaseSource from "../src/releases/ports/ReleaseSource.ts"
+import * as Releases from "../src/releases/services/Releases.ts"
+import * as Updates from "../src/releases/services/Updates.ts"
 
 /** The services over in-memory ports holding `catalog` (the example catalog unless told otherwise). */
 export const releasesLayer = (catalog: unknown = exampleCatalog) =>

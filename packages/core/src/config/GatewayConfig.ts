@@ -1,6 +1,6 @@
 import { Config, Context, Effect, Layer, type Option, type Redacted, Schema } from "effect"
-import * as GitHubProjects from "../providers/GitHubProjects.ts"
-import * as AiConfig from "../services/AiConfig.ts"
+import * as AiConfig from "../ai/services/AiConfig.ts"
+import * as GitHubProjects from "../releases/github/GitHubProjects.ts"
 
 /**
  * LunarCore LC-CFG: every setting the gateway reads, with its environment variable and default.

@@ -1,21 +1,13 @@
-import { Schema } from "effect"
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
+import { KeysGroup } from "../access/http/KeysApi.ts"
+import { ErrorHandling } from "../access/http/Middleware.ts"
+import { AiGroup, AiStatusGroup } from "../ai/http/AiApi.ts"
+import { OpenAiCompatGroup } from "../ai/http/OpenAiCompatApi.ts"
+import { AdminSyncGroup } from "../releases/http/AdminApi.ts"
+import { ProjectsGroup, UpdatesGroup } from "../releases/http/ReleasesApi.ts"
+import * as S from "../releases/http/Schemas.ts"
 import { VERSION } from "../Version.ts"
-import { AdminSyncGroup } from "./AdminApi.ts"
-import { AiGroup, AiStatusGroup } from "./AiApi.ts"
-import { KeysGroup } from "./KeysApi.ts"
-import { Authenticated, ErrorHandling } from "./Middleware.ts"
-import { OpenAiCompatGroup } from "./OpenAiCompatApi.ts"
 import * as OpenApiErrors from "./OpenApiErrors.ts"
-import { RequiredPermission } from "./RequiredPermission.ts"
-import * as S from "./Schemas.ts"
-
-const ProjectPath = { projectId: Schema.String }
-const ChannelPath = { ...ProjectPath, channelId: Schema.String }
-const VersionPath = { ...ChannelPath, versionId: Schema.String }
-const BuildPath = { ...VersionPath, buildId: Schema.String }
-
-const versionBase = "/projects/:projectId/channels/:channelId/versions/:versionId" as const
 
 export class SystemGroup extends HttpApiGroup.make("system").add(
   HttpApiEndpoint.get("health", "/health", { success: S.Health }).annotate(
@@ -23,56 +15,6 @@ export class SystemGroup extends HttpApiGroup.make("system").add(
     "API availability, version and the state of each release source"
   )
 ) {}
-
-export class ProjectsGroup extends HttpApiGroup.make("projects")
-  .add(
-    HttpApiEndpoint.get("listProjects", "/projects", { query: S.Pagination, success: S.ProjectList }).annotate(
-      RequiredPermission,
-      "canReadProjects"
-    ),
-    HttpApiEndpoint.get("getProject", "/projects/:projectId", {
-      params: ProjectPath,
-      success: S.ProjectDetails
-    }).annotate(RequiredPermission, "canReadProjects"),
-    HttpApiEndpoint.get("listVersions", "/projects/:projectId/channels/:channelId/versions", {
-      params: ChannelPath,
-      query: { ...S.Pagination, sort: Schema.optionalKey(Schema.Literals(["asc", "desc"])) },
-      success: S.VersionList
-    }).annotate(RequiredPermission, "canReadVersions"),
-    HttpApiEndpoint.get("latestVersion", "/projects/:projectId/channels/:channelId/latest", {
-      params: ChannelPath,
-      success: S.VersionDetails
-    }).annotate(RequiredPermission, "canReadVersions"),
-    HttpApiEndpoint.get("getVersion", versionBase, { params: VersionPath, success: S.VersionDetails }).annotate(
-      RequiredPermission,
-      "canReadVersions"
-    ),
-    HttpApiEndpoint.get("getBuild", `${versionBase}/builds/:buildId`, {
-      params: BuildPath,
-      success: S.BuildDetails
-    }).annotate(RequiredPermission, "canReadVersions"),
-    HttpApiEndpoint.get("downloadBuild", `${versionBase}/builds/:buildId/download`, {
-      params: BuildPath,
-      success: HttpApiSchema.Empty(302)
-    })
-      .annotate(RequiredPermission, "canReadVersions")
-      .annotate(OpenApi.Description, "Counts the download and redirects to the build's download URL")
-  )
-  .middleware(Authenticated) {}
-
-export class UpdatesGroup extends HttpApiGroup.make("updates")
-  .add(
-    HttpApiEndpoint.get("checkUpdate", "/projects/:projectId/channels/:channelId/update", {
-      params: ChannelPath,
-      query: S.UpdateQuery,
-      success: S.UpdateResult
-    }).annotate(RequiredPermission, "canCheckUpdates"),
-    HttpApiEndpoint.post("launcherCheck", "/update/check", {
-      payload: S.LauncherCheckRequest,
-      success: S.LauncherCheckResponse
-    }).annotate(RequiredPermission, "canCheckUpdates")
-  )
-  .middleware(Authenticated) {}
 
 /**
  * The whole API. Every runtime serves this one definition. Add groups above `.middleware(ErrorHandling)`:

@@ -1,5 +1,5 @@
 import { Context, type Exit } from "effect"
-import type { Principal } from "../domain/Permissions.ts"
+import type { Principal } from "../access/domain/Permissions.ts"
 import type { Unauthorized } from "../errors/Errors.ts"
 
 /**

@@ -1,6 +1,6 @@
 import { DateTime, Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { ReleaseSource } from "../ports/ReleaseSource.ts"
+import { ReleaseSource } from "../releases/ports/ReleaseSource.ts"
 import { VERSION } from "../Version.ts"
 import { Api } from "./Api.ts"
 

@@ -1,9 +1,9 @@
 import { ConfigProvider, Layer } from "effect"
+import * as KeyStore from "../access/ports/KeyStore.ts"
+import * as RateLimitStore from "../access/ports/RateLimitStore.ts"
 import { GatewayConfig } from "../config/GatewayConfig.ts"
-import * as DownloadStore from "../ports/DownloadStore.ts"
-import * as KeyStore from "../ports/KeyStore.ts"
-import * as RateLimitStore from "../ports/RateLimitStore.ts"
-import * as ReleaseSource from "../ports/ReleaseSource.ts"
+import * as DownloadStore from "../releases/ports/DownloadStore.ts"
+import * as ReleaseSource from "../releases/ports/ReleaseSource.ts"
 
 /**
  * Every port in memory plus a configuration read from `env`, the way a test or an embedder

@@ -1,6 +1,6 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, type Layer } from "effect"
-import { type AuditEvent, DuplicateKeyName, KeyStore, type StoredKey } from "../ports/KeyStore.ts"
+import { type AuditEvent, DuplicateKeyName, KeyStore, type StoredKey } from "../access/ports/KeyStore.ts"
 
 // Every test names its keys with a fresh prefix, so the suite also runs against a store that
 // already holds data (a shared database) and its tests never see each other's keys.

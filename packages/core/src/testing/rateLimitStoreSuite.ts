@@ -1,6 +1,6 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, type Layer } from "effect"
-import { type Bucket, RateLimitStore } from "../ports/RateLimitStore.ts"
+import { type Bucket, RateLimitStore } from "../access/ports/RateLimitStore.ts"
 
 const uniqueKey = (label: string) => `${label}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`
 

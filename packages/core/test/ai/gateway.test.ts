@@ -1,6 +1,6 @@
 import { Layer } from "effect"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import * as ModelRouter from "../../src/services/ModelRouter.ts"
+import * as ModelRouter from "../../src/ai/services/ModelRouter.ts"
 import {
   firstEvents,
   openAiCompletion,

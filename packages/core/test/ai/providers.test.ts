@@ -1,9 +1,9 @@
 import { Effect, Exit, Redacted, Stream } from "effect"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import * as AIProvider from "../../src/ports/AIProvider.ts"
-import * as AnthropicProvider from "../../src/providers/AnthropicProvider.ts"
-import * as AzureOpenAiProvider from "../../src/providers/AzureOpenAiProvider.ts"
-import * as OpenAiCompatibleProvider from "../../src/providers/OpenAiCompatibleProvider.ts"
+import * as AIProvider from "../../src/ai/ports/AIProvider.ts"
+import * as AnthropicProvider from "../../src/ai/providers/AnthropicProvider.ts"
+import * as AzureOpenAiProvider from "../../src/ai/providers/AzureOpenAiProvider.ts"
+import * as OpenAiCompatibleProvider from "../../src/ai/providers/OpenAiCompatibleProvider.ts"
 import {
   anthropicError,
   anthropicErrorEvent,

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import * as AIProvider from "../../src/ports/AIProvider.ts"
-import * as ModelRouter from "../../src/services/ModelRouter.ts"
+import * as AIProvider from "../../src/ai/ports/AIProvider.ts"
+import * as ModelRouter from "../../src/ai/services/ModelRouter.ts"
 
 /**
  * The router over fake providers built through the port's own `make`, on the test clock: every

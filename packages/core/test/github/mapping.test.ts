@@ -1,11 +1,11 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import * as CatalogLoader from "../../src/domain/CatalogLoader.ts"
-import * as ConditionalResponses from "../../src/http/ConditionalResponses.ts"
-import * as GitHubAssets from "../../src/providers/GitHubAssets.ts"
-import * as GitHubCatalog from "../../src/providers/GitHubCatalog.ts"
-import * as GitHubChecksums from "../../src/providers/GitHubChecksums.ts"
-import { type Release, rateLimitedUntil } from "../../src/providers/GitHubWire.ts"
+import * as CatalogLoader from "../../src/releases/domain/CatalogLoader.ts"
+import * as GitHubAssets from "../../src/releases/github/GitHubAssets.ts"
+import * as GitHubCatalog from "../../src/releases/github/GitHubCatalog.ts"
+import * as GitHubChecksums from "../../src/releases/github/GitHubChecksums.ts"
+import { type Release, rateLimitedUntil } from "../../src/releases/github/GitHubWire.ts"
+import * as ConditionalResponses from "../../src/releases/http/ConditionalResponses.ts"
 
 describe("GitHubAssets.classify", () => {
   it.each([

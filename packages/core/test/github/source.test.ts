@@ -1,7 +1,7 @@
 import { Duration, Effect, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import type { ReleaseSourceShape } from "../../src/ports/ReleaseSource.ts"
-import * as GitHubReleaseSource from "../../src/providers/GitHubReleaseSource.ts"
+import * as GitHubReleaseSource from "../../src/releases/github/GitHubReleaseSource.ts"
+import type { ReleaseSourceShape } from "../../src/releases/ports/ReleaseSource.ts"
 import { digests, type FakeGitHub } from "./FakeGitHub.ts"
 import { catalogOf, closeAfterEach, eventually, scoped } from "./support.ts"
 

@@ -1,5 +1,5 @@
-import * as KeyStore from "../../src/ports/KeyStore.ts"
-import * as RateLimitStore from "../../src/ports/RateLimitStore.ts"
+import * as KeyStore from "../../src/access/ports/KeyStore.ts"
+import * as RateLimitStore from "../../src/access/ports/RateLimitStore.ts"
 import { keyStoreSuite, rateLimitStoreSuite } from "../../src/testing/index.ts"
 
 // The in-memory stores are the reference behaviour; each runs the suite every adapter runs.

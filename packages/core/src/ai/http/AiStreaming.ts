@@ -1,0 +1,78 @@
+import { Effect, Exit, Scope, Stream } from "effect"
+import { HttpServerResponse } from "effect/http"
+import { AiStreamInterrupted } from "../../errors/Errors.ts"
+import type { GatewayErrorShape } from "../../errors/GatewayError.ts"
+import { RequestScope, type RequestScopeShape } from "../../http/RequestScope.ts"
+import type { StreamEvent } from "../ports/AIProvider.ts"
+import type { ProviderFailure } from "../services/AiFailures.ts"
+import type { OpenedStream, RouteError } from "../services/ModelRouter.ts"
+
+/** The last event of a stream that finished. */
+export type DoneEvent = Extract<StreamEvent, { readonly _tag: "Done" }>
+
+/** How one wire format writes a stream's parts as SSE text. */
+export interface SseFormat {
+  /** Sent before the first delta (OpenAI's role chunk); nothing when absent. */
+  readonly start?: string | undefined
+  readonly delta: (text: string) => string
+  readonly done: (event: DoneEvent) => string
+  /** The last event of a stream that failed after it started. */
+  readonly error: (error: GatewayErrorShape, scope: RequestScopeShape) => string
+}
+
+/** The SSE frame of one event: `event:` when named, and `data:` as JSON. */
+export const frame = (data: unknown, event?: string): string =>
+  `${event === undefined ? "" : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`
+
+/** What a client learns when the upstream fails after the first token: a typed error, never a short answer. */
+export const interrupted = (failure: ProviderFailure): AiStreamInterrupted =>
+  new AiStreamInterrupted({
+    message: `The AI provider failed mid-stream (${failure.kind}); the answer is incomplete`,
+    details: { provider: failure.provider, reason: failure.kind }
+  })
+
+const headers = { "cache-control": "no-cache", "x-accel-buffering": "no" }
+
+/**
+ * Answers a streamed completion as Server-Sent Events. The stream is opened (with failover) before
+ * the response starts, so a request no provider can answer gets a proper HTTP error. After that a
+ * failure becomes the format's error event. The upstream lives in a scope the response body closes:
+ * when the client disconnects the server interrupts the body, which cancels the upstream request.
+ */
+export const respond = (options: {
+  readonly open: Effect.Effect<OpenedStream, RouteError, Scope.Scope>
+  readonly format: (opened: OpenedStream) => SseFormat
+  /** Runs on the final event, before it is sent (usage accounting). */
+  readonly onDone: (event: DoneEvent, opened: OpenedStream) => Effect.Effect<void>
+}): Effect.Effect<HttpServerResponse.HttpServerResponse, RouteError> =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.make()
+    const opened = yield* options.open.pipe(
+      Scope.provide(scope),
+      Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
+    )
+    const requestScope = yield* RequestScope
+    const format = options.format(opened)
+    // One string per batch of events, so a burst from the upstream is one write to the client.
+    const encode = (events: ReadonlyArray<StreamEvent>) => {
+      let text = ""
+      let done: DoneEvent | undefined
+      for (const event of events) {
+        if (event._tag === "Delta") text += format.delta(event.text)
+        else {
+          done = event
+          text += format.done(event)
+        }
+      }
+      return done === undefined
+        ? Effect.succeed([text] as const)
+        : Effect.as(options.onDone(done, opened), [text] as const)
+    }
+    const head = Effect.map(encode(opened.head), ([text]) => (format.start ?? "") + text)
+    const body = Stream.concat(Stream.fromEffect(head), Stream.mapArrayEffect(opened.rest, encode)).pipe(
+      Stream.catchTag("ProviderFailure", (failure) => Stream.succeed(format.error(interrupted(failure), requestScope))),
+      Stream.encodeText,
+      Stream.onExit((exit) => Scope.close(scope, exit))
+    )
+    return HttpServerResponse.stream(body, { contentType: "text/event-stream", headers })
+  })

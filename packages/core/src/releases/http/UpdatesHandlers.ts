@@ -1,0 +1,118 @@
+import { Effect } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { CurrentPrincipal } from "../../access/http/Middleware.ts"
+import { GatewayConfig } from "../../config/GatewayConfig.ts"
+import { Api } from "../../http/Api.ts"
+import { type UpdateOutcome, Updates } from "../services/Updates.ts"
+
+const upToDateMessage = "You are running the latest version"
+
+/** The spec's two answers of an update check. */
+export const presentOutcome = (outcome: UpdateOutcome) => {
+  const { decision } = outcome
+  if (decision._tag === "UpdateAvailable") {
+    const { version } = decision.latest
+    return {
+      update_available: true as const,
+      current_version: outcome.currentVersion,
+      latest_version: version.id,
+      breaking_changes: decision.breakingChanges,
+      release_notes: version.release_notes ?? "",
+      download_url: decision.build.download_url,
+      file_size: decision.build.file_size,
+      checksum: decision.build.checksum ?? {},
+      published_at: version.published_at
+    }
+  }
+  return {
+    update_available: false as const,
+    current_version: outcome.currentVersion,
+    latest_version: decision.latest?.version.id ?? outcome.currentVersion,
+    message: upToDateMessage
+  }
+}
+
+export const UpdatesHandlers = HttpApiBuilder.group(Api, "updates", (handlers) =>
+  Effect.gen(function* () {
+    const updates = yield* Updates
+    const config = yield* GatewayConfig
+    const launcher = { projectId: config.launcherProjectId, channelId: config.launcherChannel }
+    return handlers
+      .handle("checkUpdate", ({ params, query }) =>
+        Effect.map(
+          Effect.flatMap(Effect.service(CurrentPrincipal), (principal) =>
+            updates.check(principal, {
+              projectId: params.projectId,
+              channelId: params.channelId,
+              currentVersion: query.current_version,
+              platform: query.platform,
+              architecture: query.architecture
+            })
+          ),
+          presentOutcome
+        )
+      )
+      .handle("launcherCheck", ({ payload }) =>
+        Effect.gen(function* () {
+          const principal = yield* CurrentPrincipal
+          const outcome = yield* updates.launcherCheck(
+            principal,
+            {
+              launcherVersion: payload.client.launcher_version,
+              platform: payload.client.os,
+              architecture: payload.client.architecture,
+              installed: payload.installed
+            },
+            launcher
+          )
+          const projectUpdates = outcome.projects.map((item) => {
+            if (item._tag === "Failed") {
+              return {
+                project_id: item.installed.project_id,
+                update_available: false,
+                current_version: item.installed.version,
+                error: { code: item.code, message: item.message }
+              }
+            }
+            const answer = presentOutcome(item.outcome)
+            return answer.update_available
+              ? {
+                  project_id: item.installed.project_id,
+                  update_available: true,
+                  current_version: answer.current_version,
+                  latest_version: answer.latest_version,
+                  breaking_changes: answer.breaking_changes,
+                  download_url: answer.download_url,
+                  file_size: answer.file_size,
+                  checksum: answer.checksum
+                }
+              : {
+                  project_id: item.installed.project_id,
+                  update_available: false,
+                  current_version: answer.current_version,
+                  latest_version: answer.latest_version
+                }
+          })
+          const launcherAnswer = outcome.launcher === undefined ? undefined : presentOutcome(outcome.launcher)
+          const launcherUpdate = launcherAnswer?.update_available
+            ? {
+                available: true,
+                current: outcome.launcherVersion,
+                latest: launcherAnswer.latest_version,
+                breaking_changes: launcherAnswer.breaking_changes,
+                download_url: launcherAnswer.download_url
+              }
+            : {
+                available: false,
+                current: outcome.launcherVersion,
+                latest: launcherAnswer?.latest_version ?? outcome.launcherVersion
+              }
+          return {
+            updates_available: launcherUpdate.available || projectUpdates.some((p) => p.update_available),
+            launcher_update: launcherUpdate,
+            project_updates: projectUpdates
+          }
+        })
+      )
+  })
+)

@@ -1,0 +1,131 @@
+import { Context, Effect, Layer } from "effect"
+import type { Principal } from "../../access/domain/Permissions.ts"
+import { type ChannelNotFound, InvalidVersion, type ProjectNotFound } from "../../errors/Errors.ts"
+import { isGatewayError } from "../../errors/GatewayError.ts"
+import type { Platform } from "../domain/Catalog.ts"
+import * as Semver from "../domain/Semver.ts"
+import * as UpdatePolicy from "../domain/UpdatePolicy.ts"
+import { type ChannelView, Releases } from "./Releases.ts"
+
+export interface UpdateCheck {
+  readonly projectId: string
+  readonly channelId: string
+  readonly currentVersion: string
+  readonly platform: Platform
+  readonly architecture: "x64" | "arm64"
+}
+
+export interface UpdateOutcome extends ChannelView {
+  readonly currentVersion: string
+  readonly decision: UpdatePolicy.UpdateDecision
+}
+
+export interface InstalledProject {
+  readonly project_id: string
+  readonly version: string
+  readonly channel?: string | undefined
+}
+
+export interface LauncherCheck {
+  readonly launcherVersion: string
+  readonly platform: Platform
+  readonly architecture: "x64" | "arm64"
+  readonly installed: ReadonlyArray<InstalledProject>
+}
+
+/** One installed project's answer: an outcome, or the error that concerns that project alone. */
+export type InstalledOutcome =
+  | { readonly _tag: "Checked"; readonly installed: InstalledProject; readonly outcome: UpdateOutcome }
+  | { readonly _tag: "Failed"; readonly installed: InstalledProject; readonly code: string; readonly message: string }
+
+export interface LauncherOutcome {
+  /** `undefined` when the launcher project is not in the catalog. */
+  readonly launcher: UpdateOutcome | undefined
+  readonly launcherVersion: string
+  readonly projects: ReadonlyArray<InstalledOutcome>
+}
+
+export interface UpdatesShape {
+  readonly check: (
+    principal: Principal,
+    check: UpdateCheck
+  ) => Effect.Effect<UpdateOutcome, InvalidVersion | ProjectNotFound | ChannelNotFound>
+  readonly launcherCheck: (
+    principal: Principal,
+    check: LauncherCheck,
+    launcher: { readonly projectId: string; readonly channelId: string }
+  ) => Effect.Effect<LauncherOutcome, InvalidVersion>
+}
+
+export class Updates extends Context.Service<Updates, UpdatesShape>()("@lunarbit/gateway-core/Updates") {}
+
+const parseVersion = (field: string, input: string) => {
+  const parsed = Semver.parse(input)
+  return parsed === undefined
+    ? Effect.fail(
+        new InvalidVersion({
+          message: `'${input.slice(0, 64)}' is not a valid semantic version (expected e.g. 1.2.3 or 2.0.0-beta.1)`,
+          details: { field, value: input.slice(0, 256) }
+        })
+      )
+    : Effect.succeed(parsed)
+}
+
+export const make = Effect.gen(function* () {
+  const releases = yield* Releases
+
+  const check: UpdatesShape["check"] = (principal, request) =>
+    Effect.gen(function* () {
+      const current = yield* parseVersion("current_version", request.currentVersion)
+      const view = yield* releases.channel(principal, request.projectId, request.channelId)
+      const decision = UpdatePolicy.decide(view.channel, {
+        current,
+        platform: request.platform,
+        architecture: request.architecture
+      })
+      return { ...view, currentVersion: request.currentVersion, decision }
+    })
+
+  const checkInstalled = (principal: Principal, request: LauncherCheck, installed: InstalledProject) =>
+    check(principal, {
+      projectId: installed.project_id,
+      channelId: installed.channel ?? "stable",
+      currentVersion: installed.version,
+      platform: request.platform,
+      architecture: request.architecture
+    }).pipe(
+      Effect.map((outcome): InstalledOutcome => ({ _tag: "Checked", installed, outcome })),
+      // One bad entry must not fail the others: its error is reported in its own slot.
+      Effect.catch((error) =>
+        Effect.succeed<InstalledOutcome>({
+          _tag: "Failed",
+          installed,
+          code: isGatewayError(error) ? error.code : "INTERNAL_ERROR",
+          message: error.message
+        })
+      )
+    )
+
+  const launcherCheck: UpdatesShape["launcherCheck"] = (principal, request, launcher) =>
+    Effect.gen(function* () {
+      const projects = yield* Effect.forEach(request.installed, (installed) =>
+        checkInstalled(principal, request, installed)
+      )
+      const launcherOutcome = yield* check(principal, {
+        projectId: launcher.projectId,
+        channelId: launcher.channelId,
+        currentVersion: request.launcherVersion,
+        platform: request.platform,
+        architecture: request.architecture
+      }).pipe(
+        Effect.map((outcome): UpdateOutcome | undefined => outcome),
+        // An unconfigured launcher is no reason to refuse the projects' answers; a bad version is.
+        Effect.catchTags({ ProjectNotFound: () => Effect.undefined, ChannelNotFound: () => Effect.undefined })
+      )
+      return { launcher: launcherOutcome, launcherVersion: request.launcherVersion, projects }
+    })
+
+  return Updates.of({ check, launcherCheck })
+})
+
+export const layer: Layer.Layer<Updates, never, Releases> = Layer.effect(Updates, make)
