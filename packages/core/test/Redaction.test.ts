@@ -1,5 +1,5 @@
 import { assert, describe, expect, it } from "@effect/vitest"
-import { mask, redact, redactString } from "../src/logging/Redaction.ts"
+import { mask, redact, redactPath, redactString } from "../src/logging/Redaction.ts"
 
 /** Wraps `value` in `depth` levels of alternating objects and arrays. */
 const nest = (value: unknown, depth: number): unknown => {
@@ -175,5 +175,30 @@ describe("counts that merely mention tokens", () => {
 
   it("masks the development admin key", () => {
     expect(redactString("key lbadmin_abcdef123")).toBe(`key ${mask}`)
+  })
+})
+
+describe("Redaction.redactPath: key-shaped parts of a request target", () => {
+  const key = "lbapi_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+  it.each([
+    [`/projects/${key}`, `/projects/${mask}`],
+    [`/projects/${encodeURIComponent(key).replace("_", "%5F")}/channels`, `/projects/${mask}/channels`],
+    [`/projects/${key.slice(6)}`, `/projects/${mask}`],
+    [`/projects/trackly?key=${key}`, `/projects/trackly?key=${mask}`],
+    ["/projects/trackly?api_key=short&page=2", `/projects/trackly?api_key=${mask}&page=2`],
+    [`/projects?q=${key}`, `/projects?q=${mask}`],
+    [`/projects?${key}`, `/projects?${mask}`],
+    ["/projects/%E0%A4%A/sk-abcdefghijklmnop", `/projects/%E0%A4%A/${mask}`]
+  ])("%s is logged as %s", (target, logged) => {
+    expect(redactPath(target)).toBe(logged)
+  })
+
+  it.each([
+    "/projects/trackly/channels/stable/versions/2.1.0-beta.3/builds/windows-x64-installer",
+    "/update/check",
+    "/projects?page=2&per_page=20",
+    "/api/v2/projects/lunarbit-launcher"
+  ])("leaves %s as it is", (target) => {
+    expect(redactPath(target)).toBe(target)
   })
 })

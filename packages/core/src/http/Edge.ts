@@ -5,7 +5,7 @@ import * as RateLimiter from "../access/services/RateLimiter.ts"
 import type { UsageRecorderShape } from "../access/services/UsageRecorder.ts"
 import * as Errors from "../errors/Errors.ts"
 import { type GatewayErrorShape, isGatewayError } from "../errors/GatewayError.ts"
-import { redact } from "../logging/Redaction.ts"
+import { redact, redactPath } from "../logging/Redaction.ts"
 import * as Cors from "./Cors.ts"
 import * as ErrorEnvelope from "./ErrorEnvelope.ts"
 import { newRequestId, RequestScope, type RequestScopeShape } from "./RequestScope.ts"
@@ -261,7 +261,7 @@ export const make = (options: EdgeOptions) => {
       log({
         request_id: scope.requestId,
         method: original.method,
-        path: pathOf(original.url),
+        path: redactPath(pathOf(original.url)),
         status: final.status,
         duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
         ...(principal === undefined ? {} : { key: principal.name })

@@ -27,3 +27,44 @@ export const redact = (value: unknown, depth = 0): unknown => {
   }
   return out
 }
+
+// An opaque token: long, one run of key characters, letters and digits mixed. Names, versions and
+// platforms in the gateway's paths are short or carry dots; a key pasted without its prefix is not.
+const opaqueToken = /^(?=[^/]*[0-9])(?=[^/]*[A-Za-z])[A-Za-z0-9_+=-]{32,}$/
+
+const decoded = (text: string): string => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
+const redactSegment = (segment: string): string => {
+  const plain = decoded(segment)
+  return redactString(plain) !== plain || opaqueToken.test(plain) ? mask : segment
+}
+
+const redactParameter = (pair: string): string => {
+  const equals = pair.indexOf("=")
+  if (equals === -1) return redactSegment(pair)
+  const name = pair.slice(0, equals)
+  return `${name}=${sensitiveKey.test(decoded(name)) ? mask : redactSegment(pair.slice(equals + 1))}`
+}
+
+/**
+ * A request target (path and optional query) fit for a log line: key-shaped path segments and
+ * query values, and the values of secret-named parameters (`?api_key=`), masked. A caller who puts
+ * a key in the URL by mistake must not leave it in the access log.
+ */
+export const redactPath = (target: string): string => {
+  const query = target.indexOf("?")
+  const path = (query === -1 ? target : target.slice(0, query)).split("/").map(redactSegment).join("/")
+  return query === -1
+    ? path
+    : `${path}?${target
+        .slice(query + 1)
+        .split("&")
+        .map(redactParameter)
+        .join("&")}`
+}

@@ -1,9 +1,11 @@
 import { Cause, Context, Effect, Exit, Layer, Redacted } from "effect"
+import { HttpServerRequest } from "effect/http"
 import { HttpApiError } from "effect/http-api"
 import { Forbidden, PayloadTooLarge, type Unauthorized } from "../../errors/Errors.ts"
 import { isGatewayError } from "../../errors/GatewayError.ts"
 import * as ErrorEnvelope from "../../http/ErrorEnvelope.ts"
 import { RequestScope } from "../../http/RequestScope.ts"
+import { redactPath } from "../../logging/Redaction.ts"
 import * as Permissions from "../domain/Permissions.ts"
 import { Authentication } from "../services/Authentication.ts"
 import { Keys } from "../services/Keys.ts"
@@ -46,8 +48,10 @@ export const AuthenticatedLive = Layer.effect(
               : refusal(principal, required)
           if (error !== undefined) {
             if (group.identifier === "keys") {
+              const request = yield* HttpServerRequest.HttpServerRequest
               yield* keys.audit("admin.auth_failed", { principal, requestId: scope.requestId }, undefined, {
-                endpoint: endpoint.name,
+                method: request.method,
+                path: redactPath(request.url.split("?")[0]!),
                 reason: (error as Unauthorized | Forbidden).code
               })
             }
