@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { ApiKeyFormat } from "@lunarbit/gateway-core"
 
 /**
  * The admin key for a development run that has none: created once in the state directory (mode
@@ -16,7 +16,8 @@ export const developmentAdminKey = (stateDir: string): { readonly key: string; r
     // No key yet: make one below.
   }
   mkdirSync(stateDir, { recursive: true, mode: 0o700 })
-  const key = `lbadmin_${randomBytes(32).toString("base64url")}`
+  // The shape of every gateway key, so secret scanners and the log redaction recognise it too.
+  const key = ApiKeyFormat.generate()
   writeFileSync(file, `${key}\n`, { mode: 0o600 })
   return { key, file }
 }

@@ -5,7 +5,7 @@ import { Migrator, SqlClient } from "effect/sql"
 import { auditFromRow, keyFromRow, keyValues, mergeDeltas, usageFromRow } from "./SqliteKeyStore.ts"
 
 /**
- * The schema, as `SqliteKeyStore`'s step 1 (download counts stay in SQLite, see `Stores.ts`), with
+ * The schema, as `SqliteKeyStore`'s steps 1 and 3 (download counts stay in SQLite, see `Stores.ts`), with
  * the same columns so the row codec is shared. Counters are bigint; `last_used_at` compares byte by
  * byte (`COLLATE "C"`), as ISO 8601 strings must, whatever the database's locale.
  */
@@ -47,6 +47,11 @@ const schema = {
     )`
     // Pruning old events and reading a period go by time; the listing itself goes by id.
     yield* sql`CREATE INDEX audit_events_at ON audit_events (at)`
+  }),
+  // Which key created each key: a key may act only on the keys it created. NULL: the admin's.
+  "2_key_creators": Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`ALTER TABLE api_keys ADD COLUMN created_by text`
   })
 }
 
@@ -76,7 +81,8 @@ const keyColumns = [
   "expires_at",
   "revoked_at",
   "previous_hash",
-  "previous_expires_at"
+  "previous_expires_at",
+  "created_by"
 ] as const
 
 /**

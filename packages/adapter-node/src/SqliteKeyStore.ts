@@ -19,7 +19,7 @@ export interface Migration {
 }
 
 /**
- * The gateway's SQLite schema: keys, usage and audit (1), download counts (2). Timestamps are the
+ * The gateway's SQLite schema: keys, usage and audit (1), download counts (2), key creators (3). Timestamps are the
  * ISO 8601 strings of the port, stored verbatim so a round trip is exact and they sort as text.
  */
 export const migrations: ReadonlyArray<Migration> = [
@@ -68,6 +68,12 @@ export const migrations: ReadonlyArray<Migration> = [
     id: 2,
     name: "downloads",
     sql: "CREATE TABLE downloads (build TEXT PRIMARY KEY NOT NULL, count INTEGER NOT NULL);"
+  },
+  {
+    id: 3,
+    name: "key_creators",
+    // Which key created each key: a key may act only on the keys it created. NULL: the admin's.
+    sql: "ALTER TABLE api_keys ADD COLUMN created_by TEXT;"
   }
 ]
 
@@ -135,7 +141,7 @@ export const open = (options: Options): Effect.Effect<DatabaseSync, never, Scope
   )
 
 const keyColumns =
-  "name, description, hash, last4, permissions, allowed_projects, tags, rate_limit, created_at, expires_at, revoked_at, previous_hash, previous_expires_at"
+  "name, description, hash, last4, permissions, allowed_projects, tags, rate_limit, created_at, expires_at, revoked_at, previous_hash, previous_expires_at, created_by"
 
 /** A key as the row values of `keyColumns`, in order; arrays become JSON text. */
 export const keyValues = (key: KeyStore.StoredKey): Array<string | number | null> => [
@@ -151,7 +157,8 @@ export const keyValues = (key: KeyStore.StoredKey): Array<string | number | null
   key.expiresAt ?? null,
   key.revokedAt ?? null,
   key.previousHash ?? null,
-  key.previousExpiresAt ?? null
+  key.previousExpiresAt ?? null,
+  key.createdBy ?? null
 ]
 
 const text = (value: unknown) => value as string
@@ -162,6 +169,7 @@ export const keyFromRow = (row: Record<string, unknown>): KeyStore.StoredKey => 
     value === null || value === undefined ? undefined : decode(value)
   const allowedProjects = optional(row.allowed_projects, (v) => JSON.parse(text(v)) as ReadonlyArray<string>)
   const rateLimit = optional(row.rate_limit, Number)
+  const createdBy = optional(row.created_by, text)
   const expiresAt = optional(row.expires_at, text)
   const revokedAt = optional(row.revoked_at, text)
   const previousHash = optional(row.previous_hash, text)
@@ -175,6 +183,7 @@ export const keyFromRow = (row: Record<string, unknown>): KeyStore.StoredKey => 
     ...(allowedProjects === undefined ? {} : { allowedProjects }),
     tags: JSON.parse(text(row.tags)) as ReadonlyArray<string>,
     ...(rateLimit === undefined ? {} : { rateLimit }),
+    ...(createdBy === undefined ? {} : { createdBy }),
     createdAt: text(row.created_at),
     ...(expiresAt === undefined ? {} : { expiresAt }),
     ...(revokedAt === undefined ? {} : { revokedAt }),

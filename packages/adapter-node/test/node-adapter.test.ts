@@ -138,6 +138,7 @@ describe("the lunarbit-gateway process", () => {
     child = started.child
     const key = readFileSync(join(stateDir, "admin-key"), "utf8").trim()
     expect(statSync(join(stateDir, "admin-key")).mode & 0o777).toBe(0o600)
+    expect(key).toMatch(/^lbapi_[0-9A-Za-z]{49}$/)
     expect(started.output()).not.toContain(key)
     const response = await fetch(`http://127.0.0.1:${started.port}/projects`, {
       headers: { authorization: `Bearer ${key}` }

@@ -108,32 +108,39 @@ describe("SqliteKeyStore", () => {
       yield* Effect.scoped(
         Effect.gen(function* () {
           const db = yield* SqliteKeyStore.open({ path: ":memory:" })
-          assert.strictEqual(db.prepare("SELECT count(*) AS n FROM schema_migrations").get()?.n, 2)
+          assert.strictEqual(
+            db.prepare("SELECT count(*) AS n FROM schema_migrations").get()?.n,
+            SqliteKeyStore.migrations.length
+          )
         })
       )
       // Turn a database back into one made by the first release only: the next open adds the rest.
       yield* Effect.scoped(
         Effect.gen(function* () {
           const db = yield* SqliteKeyStore.open({ path })
-          db.exec("DROP TABLE downloads; DELETE FROM schema_migrations WHERE migration_id = 2")
+          db.exec(`DROP TABLE downloads; ALTER TABLE api_keys DROP COLUMN created_by;
+                   DELETE FROM schema_migrations WHERE migration_id > 1`)
         })
       )
       yield* Effect.scoped(SqliteKeyStore.open({ path }))
       assert.deepStrictEqual(
         migrationRows(path).map((row) => row.migration_id),
-        [1, 2]
+        SqliteKeyStore.migrations.map((step) => step.id)
       )
 
       const db = new DatabaseSync(path)
       try {
         const broken = [
-          { id: 3, name: "adds_a_table", sql: "CREATE TABLE extra (id INTEGER)" },
-          { id: 4, name: "broken", sql: "CREATE TABLE nonsense (" }
+          { id: 100, name: "adds_a_table", sql: "CREATE TABLE extra (id INTEGER)" },
+          { id: 101, name: "broken", sql: "CREATE TABLE nonsense (" }
         ]
         assert.throws(() => SqliteKeyStore.migrate(db, [...SqliteKeyStore.migrations, ...broken]))
         const tables = db.prepare("SELECT name FROM sqlite_master WHERE name = 'extra'").all()
         assert.deepStrictEqual(tables, [])
-        assert.strictEqual(db.prepare("SELECT max(migration_id) AS latest FROM schema_migrations").get()?.latest, 2)
+        assert.strictEqual(
+          db.prepare("SELECT max(migration_id) AS latest FROM schema_migrations").get()?.latest,
+          SqliteKeyStore.migrations.at(-1)!.id
+        )
       } finally {
         db.close()
       }

@@ -57,6 +57,8 @@ export class ArtifactUnreachable extends GatewayError("ArtifactUnreachable", "AR
 
 /** No API key has this name. */
 export class KeyNotFound extends GatewayError("KeyNotFound", "KEY_NOT_FOUND", 404) {}
+/** An API key with this name exists already (names are never reused, even after revocation). */
+export class KeyExists extends GatewayError("KeyExists", "KEY_EXISTS", 409) {}
 
 /** The request's headers exceed what the server reads. */
 export class HeadersTooLarge extends GatewayError("HeadersTooLarge", "HEADERS_TOO_LARGE", 431) {}

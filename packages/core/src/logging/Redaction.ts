@@ -40,10 +40,10 @@ const decoded = (text: string): string => {
   }
 }
 
-const redactSegment = (segment: string): string => {
-  const plain = decoded(segment)
-  return redactString(plain) !== plain || opaqueToken.test(plain) ? mask : segment
-}
+/** Whether `text` holds a credential or is an opaque token that could be one (a key without its prefix). */
+export const isKeyShaped = (text: string): boolean => redactString(text) !== text || opaqueToken.test(text)
+
+const redactSegment = (segment: string): string => (isKeyShaped(decoded(segment)) ? mask : segment)
 
 const redactParameter = (pair: string): string => {
   const equals = pair.indexOf("=")

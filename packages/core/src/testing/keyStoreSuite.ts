@@ -19,6 +19,7 @@ const fullKey = (name: string): StoredKey => ({
   allowedProjects: ["trackly", "csviewer"],
   tags: ["ci", "team:release"],
   rateLimit: 250,
+  createdBy: "release-manager",
   createdAt: "2026-01-02T03:04:05.678Z",
   expiresAt: future,
   revokedAt: "2026-02-03T04:05:06.789Z",
@@ -40,6 +41,7 @@ const minimalKey = (name: string): StoredKey => ({
 const optionalFields = [
   "allowedProjects",
   "rateLimit",
+  "createdBy",
   "expiresAt",
   "revokedAt",
   "previousHash",

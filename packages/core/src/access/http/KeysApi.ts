@@ -123,7 +123,8 @@ export class KeysGroup extends HttpApiGroup.make("keys")
     }).annotate(RequiredPermission, "canRevokeKeys"),
     HttpApiEndpoint.post("rotateKey", "/admin/keys/:keyName/rotate", {
       params: KeyPath,
-      payload: RotateKeyRequest,
+      // No body at all means the defaults, as `{}` does.
+      payload: [RotateKeyRequest, Schema.Null],
       success: RotatedKey
     })
       .annotate(RequiredPermission, "canCreateKeys")

@@ -1,7 +1,9 @@
 import { Clock, Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
+import { InvalidRequest } from "../../errors/Errors.ts"
 import { Api } from "../../http/Api.ts"
 import { RequestScope } from "../../http/RequestScope.ts"
+import { Releases } from "../../releases/services/Releases.ts"
 import * as ApiKeyFormat from "../domain/ApiKeyFormat.ts"
 import * as Durations from "../domain/Durations.ts"
 import { type Permission, names as permissionNames } from "../domain/Permissions.ts"
@@ -35,6 +37,23 @@ const statusOf = (key: StoredKey, now: number) =>
       ? ("expired" as const)
       : ("active" as const)
 
+/** Fails when `allowedProjects` names projects the catalog does not hold: a typo would lock the key out. */
+const knownProjects = (releases: typeof Releases.Service, allowedProjects: ReadonlyArray<string> | undefined) =>
+  Effect.gen(function* () {
+    if (allowedProjects === undefined) return
+    const catalog = yield* releases.catalog
+    const known = new Set(catalog.projects.map((indexed) => indexed.project.id))
+    const unknown = allowedProjects.filter((id) => !known.has(id))
+    if (unknown.length === 0) return
+    return yield* new InvalidRequest({
+      message: `Unknown projects in allowedProjects: ${unknown.join(", ")}`,
+      details: {
+        unknown_projects: unknown,
+        issues: [{ field: "body.allowedProjects", message: `No such project: ${unknown.join(", ")}` }]
+      }
+    })
+  })
+
 /** The acting principal and request, for the audit trail. */
 const actor = Effect.gen(function* () {
   return { principal: yield* CurrentPrincipal, requestId: (yield* RequestScope).requestId }
@@ -45,9 +64,11 @@ export const KeysHandlers = HttpApiBuilder.group(Api, "keys", (handlers) =>
     const keys = yield* Keys
     const usage = yield* UsageRecorder
     const store = yield* KeyStore
+    const releases = yield* Releases
     return handlers
       .handle("createKey", ({ payload }) =>
         Effect.gen(function* () {
+          yield* knownProjects(releases, payload.allowedProjects)
           const granted = permissionNames.filter((name) => payload.permissions[name] === true)
           const issued = yield* keys.create(yield* actor, {
             name: payload.name,
@@ -118,7 +139,8 @@ export const KeysHandlers = HttpApiBuilder.group(Api, "keys", (handlers) =>
       )
       .handle("rotateKey", ({ params, payload }) =>
         Effect.gen(function* () {
-          const grace = payload.gracePeriod === undefined ? defaultGraceMs : Durations.parse(payload.gracePeriod)!
+          const gracePeriod = payload?.gracePeriod
+          const grace = gracePeriod === undefined ? defaultGraceMs : Durations.parse(gracePeriod)!
           const issued = yield* keys.rotate(yield* actor, params.keyName, grace)
           return {
             message: "API key rotated successfully",

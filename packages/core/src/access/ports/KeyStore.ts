@@ -15,6 +15,11 @@ export interface StoredKey {
   readonly tags: ReadonlyArray<string>
   /** Requests per rate-limit window; `undefined` means the default per-key limit. */
   readonly rateLimit?: number | undefined
+  /**
+   * The name of the key that created this one (`admin` for the admin key); `undefined` for keys
+   * stored before creators were recorded, which count as the admin's.
+   */
+  readonly createdBy?: string | undefined
   /** ISO 8601 timestamps. */
   readonly createdAt: string
   readonly expiresAt?: string | undefined

@@ -1,0 +1,46 @@
+import type { Permission, Principal } from "./Permissions.ts"
+
+/**
+ * What a key other than the admin key may hand on when it creates a key: never more than it holds.
+ * A child gets a subset of its creator's permissions and projects, and expires no later than its
+ * creator; what the request leaves open (projects, expiry) is inherited rather than left unbounded.
+ */
+export interface Grant {
+  readonly permissions: ReadonlyArray<Permission>
+  /** `undefined`: every project the creator may see. */
+  readonly allowedProjects: ReadonlyArray<string> | undefined
+  /** ISO 8601; `undefined`: as long as the creator lives. */
+  readonly expiresAt: string | undefined
+}
+
+/** Why a grant exceeds its creator, in the error's `details`. */
+export type Excess =
+  | { readonly permissions_not_held: ReadonlyArray<Permission> }
+  | { readonly projects_not_allowed: ReadonlyArray<string> }
+  | { readonly expires_at_most: string }
+
+/** `grant` bounded by `creator` (whose own key expires at `creatorExpiresAt`), or what exceeds it. */
+export const bound = (
+  creator: Principal,
+  creatorExpiresAt: string | undefined,
+  grant: Grant
+): { readonly grant: Grant } | { readonly excess: Excess } => {
+  const notHeld = grant.permissions.filter((permission) => !creator.permissions.has(permission))
+  if (notHeld.length > 0) return { excess: { permissions_not_held: notHeld } }
+  const projects = creator.allowedProjects
+  const notAllowed = projects === undefined ? [] : (grant.allowedProjects ?? []).filter((id) => !projects.has(id))
+  if (notAllowed.length > 0) return { excess: { projects_not_allowed: notAllowed } }
+  if (creatorExpiresAt !== undefined && grant.expiresAt !== undefined && grant.expiresAt > creatorExpiresAt) {
+    return { excess: { expires_at_most: creatorExpiresAt } }
+  }
+  return {
+    grant: {
+      permissions: grant.permissions,
+      allowedProjects: grant.allowedProjects ?? (projects === undefined ? undefined : [...projects]),
+      expiresAt: grant.expiresAt ?? creatorExpiresAt
+    }
+  }
+}
+
+/** How many creators up the chain ownership is followed; deeper chains are refused. */
+export const maxChain = 64
