@@ -105,8 +105,11 @@ export const make = (store: typeof KeyStore.Service, clock: () => number = Date.
   })
 }
 
-/** How often pending usage is written to the store. */
-export const flushInterval = Duration.seconds(1)
+/**
+ * How often pending usage is written to the store: one batch per interval, whatever the request
+ * rate, and nothing when idle. It bounds what a crash (`kill -9`, power loss of the process) loses.
+ */
+export const flushInterval = Duration.millis(100)
 
 /** The recorder with its background flush, and a last flush when the layer is released. */
 export const layer: Layer.Layer<UsageRecorder, never, KeyStore> = Layer.effect(
