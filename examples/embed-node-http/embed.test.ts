@@ -8,7 +8,7 @@ describe("the gateway embedded in a node:http server under /updates", () => {
   const url = (path: string) => `http://127.0.0.1:${app.port}${path}`
 
   beforeAll(async () => {
-    app = await start({ port: 0, env: { API_KEY_ADMIN: admin, LOG_LEVEL: "fatal" } })
+    app = await start({ port: 0, env: { API_KEY_ADMIN: admin, LOG_LEVEL: "fatal", DATABASE_PATH: ":memory:" } })
   })
   afterAll(() => app.close())
 

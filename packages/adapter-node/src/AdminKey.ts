@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { ApiKeyFormat } from "@lunarbit/gateway-core"
+import { ApiKeyFormat, type GatewayConfig } from "@lunarbit/gateway-core"
+import { Effect, Redacted } from "effect"
 
 /**
  * The admin key for a development run that has none: created once in the state directory (mode
@@ -21,3 +22,18 @@ export const developmentAdminKey = (stateDir: string): { readonly key: string; r
   writeFileSync(file, `${key}\n`, { mode: 0o600 })
   return { key, file }
 }
+
+/** Shorter admin keys can be guessed or were typed by hand; development may use one anyway. */
+export const minimumLength = 32
+
+/** Succeeds with `value` when the configured admin key is long enough, or the run is a development one. */
+export const requireStrongAdminKey = <A>(config: GatewayConfig.GatewayConfigShape, value: A) =>
+  config.nodeEnv === "development" ||
+  config.adminKey._tag === "None" ||
+  Redacted.value(config.adminKey.value).length >= minimumLength
+    ? Effect.succeed(value)
+    : Effect.fail(
+        new Error(
+          `API_KEY_ADMIN must be at least ${minimumLength} characters when NODE_ENV=${config.nodeEnv} (generate one with: openssl rand -base64 32)`
+        )
+      )

@@ -11,11 +11,13 @@ import {
 } from "@lunarbit/gateway-core"
 import { Config, ConfigProvider, Effect, Layer } from "effect"
 import { HttpRouter } from "effect/http"
-import { developmentAdminKey } from "./AdminKey.ts"
+import { developmentAdminKey, requireStrongAdminKey } from "./AdminKey.ts"
 import * as FileReleaseSource from "./FileReleaseSource.ts"
+import * as KeyHashSecret from "./KeyHashSecret.ts"
 import * as NodeArtifactDigest from "./NodeArtifactDigest.ts"
 import * as NodeClientErrors from "./NodeClientErrors.ts"
 import * as PinoLogger from "./PinoLogger.ts"
+import * as StateDir from "./StateDir.ts"
 import * as Stores from "./Stores.ts"
 
 export interface Options {
@@ -26,9 +28,6 @@ export interface Options {
   /** AI providers of your own, routed with those from the configuration (see `AIProvider.make`). */
   readonly aiProviders?: ReadonlyArray<AIProvider.AIProviderShape> | undefined
 }
-
-/** Where the Node adapter keeps local state (the development admin key). */
-const stateDir = Config.String("LUNARBIT_STATE_DIR").pipe(Config.withDefault(".lunarbit"))
 
 const definedOnly = (env: Readonly<Record<string, string | undefined>>) =>
   Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
@@ -42,11 +41,11 @@ export const configProvider = (env: Readonly<Record<string, string | undefined>>
   const provider = ConfigProvider.fromUnknown(values)
   return Effect.gen(function* () {
     const config = yield* GatewayConfig.config.parse(provider)
-    if (config.adminKey._tag === "Some") return provider
+    if (config.adminKey._tag === "Some") return yield* requireStrongAdminKey(config, provider)
     if (config.nodeEnv === "production") {
       return yield* Effect.fail(new Error("API_KEY_ADMIN is required when NODE_ENV=production"))
     }
-    const dir = yield* stateDir.parse(provider)
+    const dir = yield* StateDir.config.parse(provider)
     const { key, file } = developmentAdminKey(dir)
     yield* Effect.logWarning(`API_KEY_ADMIN is not set: using the development admin key stored in ${file}`)
     return ConfigProvider.fromUnknown({ ...values, API_KEY_ADMIN: key })
@@ -95,7 +94,7 @@ const server = Layer.unwrap(
 /** Provides the configuration read from `options.env` (or `process.env`) to `layer`. */
 export const withConfig = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
   Layer.unwrap(
-    Effect.map(configProvider(options.env ?? process.env), (provider) =>
+    Effect.map(Effect.flatMap(configProvider(options.env ?? process.env), KeyHashSecret.provide), (provider) =>
       layer.pipe(Layer.provide(ConfigProvider.layer(provider)))
     )
   )

@@ -3,6 +3,7 @@ import { dirname } from "node:path"
 import { DatabaseSync, type SQLInputValue } from "node:sqlite"
 import { KeyStore, type Permissions } from "@lunarbit/gateway-core"
 import { Config, Effect, Layer, type Scope } from "effect"
+import * as StateDir from "./StateDir.ts"
 
 export interface Options {
   /** The database file; its directory is created. `:memory:` gives a private in-memory database. */
@@ -335,9 +336,9 @@ export const make = (db: DatabaseSync, now: () => number = Date.now): KeyStore.K
   }
 }
 
-/** The settings read from configuration: `DATABASE_PATH` and `SQLITE_BUSY_TIMEOUT` (ms). */
+/** The settings read from configuration: `DATABASE_PATH` (see `StateDir`) and `SQLITE_BUSY_TIMEOUT` (ms). */
 export const config: Config.Config<Options> = Config.all({
-  path: Config.String("DATABASE_PATH").pipe(Config.withDefault(".lunarbit/gateway.db")),
+  path: StateDir.databasePath,
   busyTimeoutMs: Config.Int("SQLITE_BUSY_TIMEOUT").pipe(Config.withDefault(5_000))
 })
 

@@ -27,7 +27,7 @@ export const selection: Config.Config<Selection> = Config.all({
  * The stores of the Node adapter, chosen by configuration:
  *
  * - keys, usage and audit: PostgreSQL at `DATABASE_URL` when set, shared by every gateway instance;
- *   otherwise the SQLite file at `DATABASE_PATH` (`.lunarbit/gateway.db`), for one machine.
+ *   otherwise the SQLite file at `DATABASE_PATH` (`gateway.db` in `LUNARBIT_STATE_DIR`), for one machine.
  * - rate limits: Redis at `REDIS_URL` when set, exact across instances; otherwise in memory, exact
  *   within the process (each instance then enforces its own limits).
  * - download counts: always the SQLite file at `DATABASE_PATH`. They are answered from memory and

@@ -11,10 +11,10 @@ export interface RunningGateway {
 }
 
 /**
- * Starts the real Node gateway on a free loopback port with `env` on top of test defaults, and
- * collects its log lines.
+ * Starts the real Node gateway on a free loopback port with `env` on top of test defaults (a
+ * variable given as `undefined` is unset), and collects its log lines.
  */
-export const startGateway = async (env: Record<string, string> = {}): Promise<RunningGateway> => {
+export const startGateway = async (env: Record<string, string | undefined> = {}): Promise<RunningGateway> => {
   const logs: Array<Record<string, unknown>> = []
   const scope = Scope.makeUnsafe()
   const context = await Effect.runPromise(
