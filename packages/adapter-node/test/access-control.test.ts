@@ -164,6 +164,13 @@ describe("key management", () => {
     ).json()
     expect(check.project_updates[0].update_available).toBe(true)
     expect(check.project_updates[1].error.code).toBe("PROJECT_NOT_FOUND")
+    // The launcher is one of the projects this key may not see: no answer is invented for it.
+    expect(check.launcher_update).toEqual({
+      available: false,
+      current: "2.0.0",
+      reason: "This API key may not see the launcher project 'lunarbit-launcher'"
+    })
+    expect(check.updates_available).toBe(true)
   })
 
   it("revokes a key at once", async () => {

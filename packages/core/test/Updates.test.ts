@@ -232,6 +232,24 @@ layer(updatesLayer())("Updates over the example catalog", (it) => {
       })
     )
 
+    it.effect("does not invent a launcher answer for a key that may not see the launcher", () =>
+      Effect.gen(function* () {
+        const updates = yield* Updates
+        const outcome = yield* updates.launcherCheck(
+          restrictedTo("trackly"),
+          launcherCheck([{ project_id: "trackly", version: "1.2.5", channel: "stable" }], "2.0.0"),
+          launcher
+        )
+        assert.isUndefined(outcome.launcher)
+        assert.strictEqual(outcome.launcherUnavailable, "not_visible")
+        assert.deepStrictEqual(outcome.projects.map(installedSummary), [{ project: "trackly", upToDate: "1.2.5" }])
+        const invalid = yield* Effect.flip(
+          updates.launcherCheck(restrictedTo("trackly"), launcherCheck([], "two"), launcher)
+        )
+        assert.strictEqual(invalid.details?.field, "client.launcher_version")
+      })
+    )
+
     it.effect.each([
       { projectId: "no-such-launcher", channelId: "stable" },
       { projectId: "lunarbit-launcher", channelId: "nightly" }
@@ -244,6 +262,7 @@ layer(updatesLayer())("Updates over the example catalog", (it) => {
           unconfigured
         )
         assert.isUndefined(outcome.launcher)
+        assert.strictEqual(outcome.launcherUnavailable, "not_in_catalog")
         assert.strictEqual(outcome.launcherVersion, "2.1.0")
         assert.deepStrictEqual(outcome.projects.map(installedSummary), [
           { project: "trackly", update: "1.2.5", build: "windows-x64", breaking: false }
@@ -257,6 +276,7 @@ layer(updatesLayer())("Updates over the example catalog", (it) => {
         const error = yield* Effect.flip(updates.launcherCheck(admin, launcherCheck([], "two"), launcher))
         assert.instanceOf(error, InvalidVersion)
         assert.strictEqual(error.code, "INVALID_VERSION")
+        assert.strictEqual(error.details?.field, "client.launcher_version")
       })
     )
   })

@@ -144,9 +144,11 @@ export const LauncherCheckResponse = Schema.Struct({
   launcher_update: Schema.Struct({
     available: Schema.Boolean,
     current: Text,
-    latest: Text,
+    /** Absent when the launcher cannot be answered for; `reason` then says why. */
+    latest: Schema.optionalKey(Text),
     breaking_changes: Schema.optionalKey(Schema.Boolean),
-    download_url: Schema.optionalKey(Text)
+    download_url: Schema.optionalKey(Text),
+    reason: Schema.optionalKey(Text)
   }),
   project_updates: Schema.Array(ProjectUpdate)
 })

@@ -102,11 +102,17 @@ export const UpdatesHandlers = HttpApiBuilder.group(Api, "updates", (handlers) =
                 breaking_changes: launcherAnswer.breaking_changes,
                 download_url: launcherAnswer.download_url
               }
-            : {
-                available: false,
-                current: outcome.launcherVersion,
-                latest: launcherAnswer?.latest_version ?? outcome.launcherVersion
-              }
+            : launcherAnswer !== undefined
+              ? { available: false, current: outcome.launcherVersion, latest: launcherAnswer.latest_version }
+              : // No latest version is invented for a launcher the key may not see or the catalog lacks.
+                {
+                  available: false,
+                  current: outcome.launcherVersion,
+                  reason:
+                    outcome.launcherUnavailable === "not_visible"
+                      ? `This API key may not see the launcher project '${launcher.projectId}'`
+                      : `The catalog has no launcher channel '${launcher.projectId}/${launcher.channelId}'`
+                }
           return {
             updates_available: launcherUpdate.available || projectUpdates.some((p) => p.update_available),
             launcher_update: launcherUpdate,

@@ -1,5 +1,5 @@
 import { Context, Effect, Layer } from "effect"
-import type { Principal } from "../../access/domain/Permissions.ts"
+import { canSeeProject, type Principal } from "../../access/domain/Permissions.ts"
 import { type ChannelNotFound, InvalidVersion, type ProjectNotFound } from "../../errors/Errors.ts"
 import { isGatewayError } from "../../errors/GatewayError.ts"
 import type { Platform } from "../domain/Catalog.ts"
@@ -39,8 +39,10 @@ export type InstalledOutcome =
   | { readonly _tag: "Failed"; readonly installed: InstalledProject; readonly code: string; readonly message: string }
 
 export interface LauncherOutcome {
-  /** `undefined` when the launcher project is not in the catalog. */
+  /** `undefined` when the launcher cannot be answered for; `launcherUnavailable` says why. */
   readonly launcher: UpdateOutcome | undefined
+  /** The catalog lacks the launcher's project or channel, or the key may not see the project. */
+  readonly launcherUnavailable?: "not_in_catalog" | "not_visible" | undefined
   readonly launcherVersion: string
   readonly projects: ReadonlyArray<InstalledOutcome>
 }
@@ -108,6 +110,8 @@ export const make = Effect.gen(function* () {
 
   const launcherCheck: UpdatesShape["launcherCheck"] = (principal, request, launcher) =>
     Effect.gen(function* () {
+      // The launcher's version is the client's own field, whatever the launcher's answer turns out to be.
+      yield* parseVersion("client.launcher_version", request.launcherVersion)
       const projects = yield* Effect.forEach(request.installed, (installed) =>
         checkInstalled(principal, request, installed)
       )
@@ -119,10 +123,18 @@ export const make = Effect.gen(function* () {
         architecture: request.architecture
       }).pipe(
         Effect.map((outcome): UpdateOutcome | undefined => outcome),
-        // An unconfigured launcher is no reason to refuse the projects' answers; a bad version is.
+        // An unconfigured or hidden launcher is no reason to refuse the projects' answers.
         Effect.catchTags({ ProjectNotFound: () => Effect.undefined, ChannelNotFound: () => Effect.undefined })
       )
-      return { launcher: launcherOutcome, launcherVersion: request.launcherVersion, projects }
+      if (launcherOutcome !== undefined) {
+        return { launcher: launcherOutcome, launcherVersion: request.launcherVersion, projects }
+      }
+      return {
+        launcher: undefined,
+        launcherUnavailable: canSeeProject(principal, launcher.projectId) ? "not_in_catalog" : "not_visible",
+        launcherVersion: request.launcherVersion,
+        projects
+      }
     })
 
   return Updates.of({ check, launcherCheck })
