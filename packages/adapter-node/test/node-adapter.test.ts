@@ -38,7 +38,9 @@ describe("the catalog file", () => {
     expect(await projects()).toBe(1)
     const health = (await (await fetch(gateway.url("/health"))).json()) as any
     expect(health.status).toBe("degraded")
-    expect(health.sources[0].last_error).toContain("projects.0.name")
+    expect(health.sources[0].last_error).toBeUndefined()
+    const sources = (await (await fetch(gateway.url("/admin/sources"), { headers: auth })).json()) as any
+    expect(sources.sources[0].last_error).toContain("projects.0.name")
 
     // Editors often replace the file by renaming a new one over it.
     const replacement = join(dir, "catalog.json.tmp")

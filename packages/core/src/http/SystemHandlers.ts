@@ -18,8 +18,7 @@ export const SystemHandlers = HttpApiBuilder.group(Api, "system", (handlers) =>
           sources: sources.map((s) => ({
             name: s.name,
             status: s.status,
-            ...(s.lastSuccessAt === undefined ? {} : { last_success_at: s.lastSuccessAt }),
-            ...(s.lastError === undefined ? {} : { last_error: s.lastError })
+            ...(s.lastSuccessAt === undefined ? {} : { last_success_at: s.lastSuccessAt })
           }))
         }
       })

@@ -117,6 +117,29 @@ describe("AI routes", () => {
     expect(chats(remote)).toHaveLength(1)
   })
 
+  it("redacts credentials an upstream echoes in its error before they reach the client", async () => {
+    const echoed = "Invalid header: Authorization: Bearer sk-proj-0123456789abcdefghij (key sk-test-upstream-key)"
+    local.on("/v1/chat/completions", openAiError(400, echoed, "invalid_request_error"))
+    const response = await postJson(gateway.url("/ai/chat"), chatBody)
+    expect(response.status).toBe(400)
+    const text = await response.text()
+    expect(JSON.parse(text).error.code).toBe("AI_REQUEST_REJECTED")
+    expect(text).toContain("Invalid header")
+    expect(text).not.toContain("sk-proj-0123456789")
+    expect(text).not.toContain("sk-test-upstream-key")
+
+    local.on("/v1/chat/completions", openAiError(500, `upstream saw ${echoed}`, "server_error"))
+    remote.on(
+      "/v1/chat/completions",
+      openAiError(502, "token ghp_0123456789abcdefghijABCDEFGHIJ refused", "server_error")
+    )
+    const failed = await (await postJson(gateway.url("/ai/chat"), chatBody)).text()
+    expect(JSON.parse(failed).error.code).toBe("AI_UPSTREAM_ERROR")
+    expect(failed).not.toMatch(/sk-proj-0123456789|sk-test-upstream-key|ghp_0123456789/)
+    const status = await (await fetch(gateway.url("/ai/status"))).text()
+    expect(status).not.toMatch(/sk-proj-0123456789|sk-test-upstream-key|ghp_0123456789/)
+  })
+
   it("never multiplies upstream calls: three attempts in all when every provider fails", async () => {
     local.on("/v1/chat/completions", openAiError(500, "boom", "server_error"))
     remote.on("/v1/chat/completions", openAiError(502, "bad gateway", "server_error"))

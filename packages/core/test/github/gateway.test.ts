@@ -161,7 +161,7 @@ describe("POST /admin/sync", () => {
     ])
   })
 
-  it("keeps every client request working while GitHub refuses, and shows it in /health", async () => {
+  it("keeps every client request working while GitHub refuses, and shows it in /health and /admin/sources", async () => {
     github.refuse({ status: 429, retryAfter: 1 })
     try {
       const body = await (await sync()).json()
@@ -170,17 +170,21 @@ describe("POST /admin/sync", () => {
       expect(projects.status).toBe(200)
       expect((await projects.json()).projects.map((p: { id: string }) => p.id)).toEqual(["trackly", "app"])
       expect((await get(updatePath)).status).toBe(200)
+      // The public probe carries statuses only; the error's text is for the admin (and the log).
       const health = await (await get("/health", {})).json()
       expect(health.status).toBe("degraded")
       expect(health.sources).toEqual([
         { name: "memory", status: "ok" },
-        {
-          name: "github:o/app",
-          status: "degraded",
-          last_success_at: expect.any(String),
-          last_error: expect.stringMatching(/rate limit/)
-        }
+        { name: "github:o/app", status: "degraded", last_success_at: expect.any(String) }
       ])
+      const detailed = await (await get("/admin/sources", admin)).json()
+      expect(detailed.sources[1]).toEqual({
+        name: "github:o/app",
+        status: "degraded",
+        last_success_at: expect.any(String),
+        last_error: expect.stringMatching(/rate limit/)
+      })
+      expect((await get("/admin/sources")).status).toBe(403)
     } finally {
       github.refuse(undefined)
     }

@@ -1,4 +1,5 @@
 import { Data } from "effect"
+import { redactString } from "../../logging/Redaction.ts"
 
 /**
  * Why one upstream attempt failed. The router decides from the kind alone whether to fail over,
@@ -105,6 +106,12 @@ const messageOf = (error: unknown, body: ReturnType<typeof bodyOf>): string => {
  * faults, so they fail over rather than reach the client as its own mistake.
  */
 export const classify = (error: unknown): Classified => {
+  const classified = classifyUnredacted(error)
+  // Upstream error text can echo the request's credentials; it reaches clients, logs and /ai/status.
+  return { ...classified, message: redactString(classified.message) }
+}
+
+const classifyUnredacted = (error: unknown): Classified => {
   if (error instanceof ProviderFailure) {
     return { kind: error.kind, message: error.message, status: error.status, retryAfterMs: error.retryAfterMs }
   }

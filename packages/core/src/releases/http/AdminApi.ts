@@ -1,6 +1,8 @@
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { Authenticated } from "../../access/http/Middleware.ts"
+import { RequiredPermission } from "../../access/http/RequiredPermission.ts"
+import { SourcesDetail } from "./Schemas.ts"
 
 /** One repository's answer to a synchronisation. */
 export const SyncOutcome = Schema.Struct({
@@ -17,13 +19,19 @@ export const SyncResult = Schema.Struct({
   sources: Schema.Array(SyncOutcome)
 })
 
-/** `POST /admin/sync`: synchronise the release sources now. Only the admin key may. */
+/** `POST /admin/sync`: synchronise the release sources now; `GET /admin/sources`: how each fares. Only the admin key may. */
 export class AdminSyncGroup extends HttpApiGroup.make("adminSync")
   .add(
     HttpApiEndpoint.post("sync", "/admin/sync", { success: SyncResult }).annotate(
       OpenApi.Description,
       "Synchronises every GitHub repository now (admin key only) and reports each one: updated, unchanged " +
         "(GitHub answered 304) or failed (the last good catalog is still served)"
-    )
+    ),
+    HttpApiEndpoint.get("sources", "/admin/sources", { success: SourcesDetail })
+      .annotate(RequiredPermission, "admin")
+      .annotate(
+        OpenApi.Description,
+        "Each release source's status and last error (admin key only); /health shows statuses only"
+      )
   )
   .middleware(Authenticated) {}

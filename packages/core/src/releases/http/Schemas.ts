@@ -158,16 +158,21 @@ export const Pagination = {
   per_page: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 })))
 }
 
+const SourceStatus = {
+  name: Text,
+  status: Schema.Literals(["ok", "degraded"]),
+  last_success_at: Schema.optionalKey(Text)
+}
+
+/** The public probe: statuses only. Error text can name hosts, paths or worse; it goes to the log and to `/admin/sources`. */
 export const Health = Schema.Struct({
   status: Schema.Literals(["healthy", "degraded"]),
   timestamp: Text,
   version: Text,
-  sources: Schema.Array(
-    Schema.Struct({
-      name: Text,
-      status: Schema.Literals(["ok", "degraded"]),
-      last_success_at: Schema.optionalKey(Text),
-      last_error: Schema.optionalKey(Text)
-    })
-  )
+  sources: Schema.Array(Schema.Struct(SourceStatus))
+})
+
+/** `GET /admin/sources`: each release source's status with its last error, redacted, for the admin. */
+export const SourcesDetail = Schema.Struct({
+  sources: Schema.Array(Schema.Struct({ ...SourceStatus, last_error: Schema.optionalKey(Text) }))
 })
