@@ -498,6 +498,7 @@ describe("OpenAPI", () => {
       "request_id"
     ])
     expect(Object.keys(document.paths["/health"].get.responses)).not.toContain("401")
+    expect(document.paths["/admin/keys"].post.responses["409"].description).toMatch(/^KEY_EXISTS/)
     const docs = await get("/docs", {})
     expect(docs.status).toBe(200)
     expect(docs.headers.get("content-type")).toMatch(/text\/html/)

@@ -253,12 +253,36 @@ describe("UsageRecorder", () => {
         Effect.gen(function* () {
           const recorder = Context.get(yield* Layer.build(UsageRecorder.layer), UsageRecorder.UsageRecorder)
           recorder.recordRequest("app", false)
-          yield* TestClock.adjust("1 second")
+          yield* TestClock.adjust("100 millis")
           expect((yield* store.usage)[0]?.requests).toBe(1)
           recorder.recordRequest("app", false)
         }).pipe(Effect.provideService(KeyStore.KeyStore, store))
       )
       expect((yield* store.usage)[0]?.requests).toBe(2)
+    })
+  )
+
+  it.effect("writes one batch per 100 ms however many requests, and nothing when idle", () =>
+    Effect.gen(function* () {
+      const store = KeyStore.makeMemory()
+      const batches: Array<number> = []
+      const counting = {
+        ...store,
+        recordUsage: (deltas: ReadonlyArray<KeyStore.UsageDelta>) =>
+          Effect.sync(() => batches.push(deltas.length)).pipe(Effect.andThen(store.recordUsage(deltas)))
+      }
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const recorder = Context.get(yield* Layer.build(UsageRecorder.layer), UsageRecorder.UsageRecorder)
+          for (let i = 0; i < 10_000; i++) recorder.recordRequest(`key-${i % 5}`, i % 10 === 0)
+          yield* TestClock.adjust("100 millis")
+          expect(batches).toEqual([5])
+          yield* TestClock.adjust("1 second")
+          expect(batches).toEqual([5])
+        }).pipe(Effect.provideService(KeyStore.KeyStore, counting))
+      )
+      const total = (yield* store.usage).reduce((sum, usage) => sum + usage.requests, 0)
+      expect(total).toBe(10_000)
     })
   )
 })

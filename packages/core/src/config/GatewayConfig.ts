@@ -14,7 +14,10 @@ export interface GatewayConfigShape {
   readonly adminKey: Option.Option<Redacted.Redacted<string>>
   /** `API_KEY_READ`: a key that reads the catalog and checks updates, for deployments without a key store. */
   readonly readKey: Option.Option<Redacted.Redacted<string>>
-  /** `KEY_HASH_SECRET`: the HMAC secret keys are hashed with; defaults to the admin key. */
+  /**
+   * `KEY_HASH_SECRET`: the HMAC secret keys are hashed with. Unset, the core falls back to the admin
+   * key; the Node adapter always sets it, to the secret kept with its key store (`KeyHashSecret`).
+   */
   readonly keyHashSecret: Option.Option<Redacted.Redacted<string>>
   readonly githubToken: Option.Option<Redacted.Redacted<string>>
   readonly lmstudioEnabled: boolean

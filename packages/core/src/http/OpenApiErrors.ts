@@ -38,6 +38,13 @@ const authenticated = {
   "403": describe("FORBIDDEN: the key lacks `details.required_permission`")
 }
 
+/** Errors that only some operations answer, by path and method. */
+const specific: Record<string, Record<string, Record<string, unknown>>> = {
+  "/admin/keys": {
+    post: { "409": describe("KEY_EXISTS: a key with this name exists (names are never reused, even once revoked)") }
+  }
+}
+
 /** The `OpenApi.Transform` of the gateway's document. */
 export const transform = (spec: Record<string, any>): Record<string, any> => {
   const schemas = { ...spec.components?.schemas, [schemaName]: envelope }
@@ -52,6 +59,7 @@ export const transform = (spec: Record<string, any>): Record<string, any> => {
           ...common,
           ...(secured ? authenticated : {}),
           ...(path.includes("{") ? { "404": describe("The named resource does not exist (`*_NOT_FOUND`)") } : {}),
+          ...specific[path]?.[method],
           ...operation.responses,
           // The generated 500 knows nothing of the envelope.
           "500": common["500"]
