@@ -17,6 +17,10 @@ describe("what the logs and the audit trail keep of a request", () => {
     const line = gateway.logs.find((entry) => entry.request_id === id && entry.msg === "request")
     expect(line?.path).toBe("/projects/[REDACTED]")
     expect(JSON.stringify(gateway.logs)).not.toContain(pastedKey.slice(6, 30))
+    // The answer passes the same redaction: an error echoing the request carries no key either.
+    const body = await response.json()
+    expect(body.error.code).toBe("PROJECT_NOT_FOUND")
+    expect(JSON.stringify(body)).not.toContain(pastedKey.slice(6, 30))
   })
 
   it("records the method and path of a refused admin request", async () => {

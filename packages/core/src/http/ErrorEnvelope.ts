@@ -3,17 +3,19 @@ import { HttpServerResponse } from "effect/http"
 import type { HttpApiError } from "effect/http-api"
 import * as Errors from "../errors/Errors.ts"
 import { type GatewayErrorShape, isGatewayError } from "../errors/GatewayError.ts"
+import { redact, redactString } from "../logging/Redaction.ts"
 import { RequestScope } from "./RequestScope.ts"
 
 /**
  * The one place where errors become the spec's envelope:
- * `{ "error": { code, message, details, documentation_url, request_id } }`.
+ * `{ "error": { code, message, details, documentation_url, request_id } }`. Message and details
+ * pass the logs' redaction: an error may echo the request or an upstream, and with it a credential.
  */
 export const body = (error: GatewayErrorShape, scope: { readonly requestId: string; readonly docsUrl: string }) => ({
   error: {
     code: error.code,
-    message: error.message,
-    details: error.details ?? {},
+    message: redactString(error.message),
+    details: error.details === undefined ? {} : (redact(error.details) as Record<string, unknown>),
     documentation_url: `${scope.docsUrl}#${error.code}`,
     request_id: scope.requestId
   }
