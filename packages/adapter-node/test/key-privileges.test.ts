@@ -105,6 +105,14 @@ describe.each(["", "/api/v2"])("what a key may do to other keys (prefix '%s')", 
     expect((await post(`/admin/keys/${child.name}/rotate`, {}, bearer(child.key))).status).toBe(200)
     // The stranger is untouched: its key still works.
     expect((await fetch(gateway.url("/health"), { headers: bearer(stranger.key) })).status).toBe(200)
+    const listed = (await (await fetch(gateway.url(`${prefix}/admin/keys`), { headers: auth })).json()).keys
+    const creatorOf = (name: string) => listed.find((key: any) => key.name === name).createdBy
+    expect([manager, child, grandchild, stranger].map((key) => creatorOf(key.name))).toEqual([
+      "admin",
+      manager.name,
+      child.name,
+      "admin"
+    ])
   })
 
   it("keeps admin-only operations admin-only for a key holding every permission", async () => {

@@ -64,6 +64,8 @@ export const ListedKey = Schema.Struct({
   /** The key masked: its prefix and last four characters. */
   key: Schema.String,
   status: Schema.Literals(["active", "expired", "revoked"]),
+  /** The key that created it (`admin` for the admin key): a key may act only on keys it created. */
+  createdBy: Schema.String,
   revokedAt: Schema.NullOr(Schema.String),
   lastUsedAt: Schema.NullOr(Schema.String)
 })

@@ -92,6 +92,8 @@ export const KeysHandlers = HttpApiBuilder.group(Api, "keys", (handlers) =>
               ...keyFields(key),
               key: ApiKeyFormat.mask(key.last4),
               status: statusOf(key, now),
+              // Keys stored before creators were recorded were the admin's.
+              createdBy: key.createdBy ?? "admin",
               revokedAt: key.revokedAt ?? null,
               lastUsedAt: lastUsed.get(key.name) ?? null
             })),
