@@ -84,6 +84,18 @@ describe.each(["", "/api/v2"])("what a key may do to other keys (prefix '%s')", 
     expect(Date.parse(shorter.expiresAt)).toBeLessThan(Date.parse(creator.expiresAt))
   })
 
+  it("never gives a child a higher rate limit than the creating key's", async () => {
+    const creator = await create({ permissions: { canCreateKeys: true }, rateLimit: 100 })
+    const higher = await expectError(
+      await post("/admin/keys", { name: "faster", permissions: {}, rateLimit: 101 }, bearer(creator.key)),
+      403,
+      "FORBIDDEN"
+    )
+    expect(higher.details.rate_limit_at_most).toBe(100)
+    expect((await create({ permissions: {} }, bearer(creator.key))).rateLimit).toBe(100)
+    expect((await create({ permissions: {}, rateLimit: 10 }, bearer(creator.key))).rateLimit).toBe(10)
+  })
+
   it("rotates and revokes only itself and the keys it created, directly or through its children", async () => {
     const manager = await create({ permissions: { canCreateKeys: true, canRevokeKeys: true } })
     const child = await create({ permissions: { canCreateKeys: true, canRevokeKeys: true } }, bearer(manager.key))

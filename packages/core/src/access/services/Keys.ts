@@ -103,7 +103,8 @@ export const make = Effect.gen(function* () {
       const grant: Delegation.Grant = {
         permissions: key.permissions,
         allowedProjects: key.allowedProjects,
-        expiresAt: key.expiresInMs === undefined ? undefined : iso(now + key.expiresInMs)
+        expiresAt: key.expiresInMs === undefined ? undefined : iso(now + key.expiresInMs),
+        rateLimit: key.rateLimit
       }
       if (principal.isAdmin) return grant
       const own = yield* store.findByName(principal.name)
@@ -127,7 +128,7 @@ export const make = Effect.gen(function* () {
         permissions: grant.permissions,
         allowedProjects: grant.allowedProjects,
         tags: key.tags ?? [],
-        rateLimit: key.rateLimit,
+        rateLimit: grant.rateLimit,
         createdBy: principal.name,
         createdAt: iso(now),
         expiresAt: grant.expiresAt
