@@ -1,4 +1,3 @@
-import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import {
   type AIProvider,
@@ -10,11 +9,10 @@ import {
   ReleaseSource
 } from "@lunarbit/gateway-core"
 import { Config, ConfigProvider, Effect, Layer } from "effect"
-import { HttpRouter } from "effect/http"
 import { developmentAdminKey } from "./AdminKey.ts"
 import * as FileReleaseSource from "./FileReleaseSource.ts"
 import * as NodeArtifactDigest from "./NodeArtifactDigest.ts"
-import * as NodeClientErrors from "./NodeClientErrors.ts"
+import * as NodeServer from "./NodeServer.ts"
 import * as PinoLogger from "./PinoLogger.ts"
 import * as Stores from "./Stores.ts"
 
@@ -79,19 +77,6 @@ const releases = BuildVerification.layerConfig.pipe(
 /** The ports of a Node deployment: releases as above; keys, rate limits and downloads as `Stores` selects. */
 const ports = Layer.mergeAll(releases, Stores.layerConfig)
 
-const server = Layer.unwrap(
-  Effect.gen(function* () {
-    const config = yield* GatewayConfig.GatewayConfig
-    const host = yield* Config.option(Config.String("HOST"))
-    const onClientError = NodeClientErrors.handler(config.docsUrl)
-    const make = () => createServer().on("clientError", onClientError)
-    return NodeHttpServer.layer(make, {
-      port: config.port,
-      ...(host._tag === "Some" ? { host: host.value } : {})
-    })
-  })
-)
-
 /** Provides the configuration read from `options.env` (or `process.env`) to `layer`. */
 export const withConfig = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
   Layer.unwrap(
@@ -113,23 +98,21 @@ const hosted = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
 
 /**
  * The gateway served by Node's HTTP server on `PORT`, with its ports, configuration and pino
- * logging. Launch it with `Layer.launch`; interrupting it (SIGTERM, SIGINT) stops accepting
- * connections and lets requests in flight finish.
+ * logging. It listens once the gateway is ready. Launch it with `Layer.launch`; interrupting it
+ * (SIGTERM, SIGINT) stops accepting connections and lets requests in flight finish.
  */
 export const layer = (options: Options = {}) =>
   hosted(
     options,
-    HttpRouter.serve(Gateway.layer, { disableLogger: true }).pipe(Layer.provide(ports), Layer.provideMerge(server))
-  )
-
-/**
- * The gateway's router without a server of its own, for mounting in an existing one (see `embed.ts`).
- */
-export const routerLayer = (options: Options = {}) =>
-  hosted(
-    options,
-    Layer.provideMerge(Gateway.layer, HttpRouter.layer).pipe(
+    NodeServer.layer.pipe(
+      Layer.provide(Gateway.layerApp),
       Layer.provide(ports),
       Layer.provideMerge(NodeHttpServer.layerHttpServices)
     )
   )
+
+/**
+ * The gateway's app without a server of its own, for mounting in an existing one (see `embed.ts`).
+ */
+export const appLayer = (options: Options = {}) =>
+  hosted(options, Gateway.layerApp.pipe(Layer.provide(ports), Layer.provideMerge(NodeHttpServer.layerHttpServices)))

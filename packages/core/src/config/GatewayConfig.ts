@@ -52,6 +52,11 @@ export interface RateLimit {
 
 export interface RateLimits {
   readonly enabled: boolean
+  /**
+   * `RATE_LIMIT_ON_STORE_FAILURE`: when the shared store (Redis) cannot be reached, `open` decides
+   * with buckets in this process (abuse stays bounded per instance), `closed` refuses with 503.
+   */
+  readonly onStoreFailure: "open" | "closed"
   readonly perKey: RateLimit
   readonly perIp: RateLimit
   readonly ai: RateLimit
@@ -101,6 +106,9 @@ export const config: Config.Config<GatewayConfigShape> = Config.all({
   maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(1_048_576)),
   rateLimits: Config.all({
     enabled: Config.Boolean("RATE_LIMIT_ENABLED").pipe(Config.withDefault(true)),
+    onStoreFailure: Config.Literals(["open", "closed"], "RATE_LIMIT_ON_STORE_FAILURE").pipe(
+      Config.withDefault("open" as const)
+    ),
     perKey: rateLimit("KEY", 1000, 900),
     perIp: rateLimit("IP", 1000, 900),
     ai: rateLimit("AI", 100, 3600),
