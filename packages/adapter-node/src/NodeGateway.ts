@@ -21,6 +21,8 @@ export interface Options {
   readonly env?: Readonly<Record<string, string | undefined>> | undefined
   /** Where to send log lines; standard output by default. */
   readonly logDestination?: PinoLogger.Destination | undefined
+  /** A pino logger to log through instead of one made from `LOG_LEVEL` and `LOG_FORMAT` (see `processLogger`). */
+  readonly logger?: PinoLogger.Logger | undefined
   /** AI providers of your own, routed with those from the configuration (see `AIProvider.make`). */
   readonly aiProviders?: ReadonlyArray<AIProvider.AIProviderShape> | undefined
 }
@@ -54,6 +56,7 @@ export const configProvider = (env: Readonly<Record<string, string | undefined>>
 const logger = (options: Options) =>
   Layer.unwrap(
     Effect.gen(function* () {
+      if (options.logger !== undefined) return PinoLogger.layer(options.logger)
       const config = yield* GatewayConfig.GatewayConfig
       return PinoLogger.layer(
         PinoLogger.make({
@@ -64,6 +67,19 @@ const logger = (options: Options) =>
       )
     })
   )
+
+const levels = new Set<string>(["trace", "debug", "info", "warn", "error", "fatal"])
+
+/**
+ * The process's logger, made before the configuration is read so that a configuration or start-up
+ * failure is logged in the configured format too. Values the configuration will refuse fall back
+ * to the defaults here (JSON at `info`); the refusal itself is then logged.
+ */
+export const processLogger = (env: Readonly<Record<string, string | undefined>> = process.env) =>
+  PinoLogger.make({
+    level: levels.has(env.LOG_LEVEL ?? "") ? (env.LOG_LEVEL as PinoLogger.Level) : "info",
+    format: env.LOG_FORMAT === "pretty" ? "pretty" : "json"
+  })
 
 /**
  * The release catalog: the file, plus the GitHub repositories of `GITHUB_PROJECTS` (none by

@@ -1,5 +1,6 @@
 import { DateTime, Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
+import { RateLimiter } from "../access/services/RateLimiter.ts"
 import { ReleaseSource } from "../releases/ports/ReleaseSource.ts"
 import { VERSION } from "../Version.ts"
 import { Api } from "./Api.ts"
@@ -8,14 +9,17 @@ import * as Readiness from "./Readiness.ts"
 export const SystemHandlers = HttpApiBuilder.group(Api, "system", (handlers) =>
   Effect.gen(function* () {
     const source = yield* ReleaseSource
+    const rateLimiter = yield* RateLimiter
     const ready = yield* Readiness.make
     return handlers
       .handle("health", () =>
         Effect.gen(function* () {
           const sources = yield* source.health
           const now = yield* DateTime.now
+          const rateLimits = rateLimiter.storeStatus()
+          const healthy = rateLimits === "ok" && sources.every((s) => s.status === "ok")
           return {
-            status: sources.every((s) => s.status === "ok") ? ("healthy" as const) : ("degraded" as const),
+            status: healthy ? ("healthy" as const) : ("degraded" as const),
             timestamp: DateTime.formatIso(now),
             version: VERSION,
             sources: sources.map((s) => ({
@@ -23,7 +27,8 @@ export const SystemHandlers = HttpApiBuilder.group(Api, "system", (handlers) =>
               status: s.status,
               ...(s.lastSuccessAt === undefined ? {} : { last_success_at: s.lastSuccessAt }),
               ...(s.lastError === undefined ? {} : { last_error: s.lastError })
-            }))
+            })),
+            stores: { rate_limits: rateLimits }
           }
         })
       )

@@ -167,7 +167,9 @@ export const Health = Schema.Struct({
       last_success_at: Schema.optionalKey(Text),
       last_error: Schema.optionalKey(Text)
     })
-  )
+  ),
+  /** The stores the request path depends on; `degraded` while one cannot be reached (its fallback serves). */
+  stores: Schema.Struct({ rate_limits: Schema.Literals(["ok", "degraded"]) })
 })
 
 /** `GET /health/live`: the process runs and answers. */
