@@ -22,7 +22,7 @@ export interface Options {
   /** Where to send log lines; standard output by default. */
   readonly logDestination?: PinoLogger.Destination | undefined
   /** A pino logger to log through instead of one made from `LOG_LEVEL` and `LOG_FORMAT` (see `processLogger`). */
-  readonly logger?: PinoLogger.Logger | undefined
+  readonly logger?: PinoLogger.Pino | undefined
   /** AI providers of your own, routed with those from the configuration (see `AIProvider.make`). */
   readonly aiProviders?: ReadonlyArray<AIProvider.AIProviderShape> | undefined
 }

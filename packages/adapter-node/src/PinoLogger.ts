@@ -4,7 +4,7 @@ import pino from "pino"
 
 export type Level = LogEntry.Level
 export type Format = "json" | "pretty"
-export type Logger = pino.Logger
+export type Pino = pino.Logger
 
 const levelNames: Record<number, string> = {
   10: "TRACE",
