@@ -1,4 +1,7 @@
+import { RateLimitStore } from "@lunarbit/gateway-core"
+import { Effect, Exit } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as RedisRateLimitStore from "../../src/RedisRateLimitStore.ts"
 import { auth, type RunningGateway, startGateway } from "../support/gateway.ts"
 import { waitFor } from "../support/process.ts"
 import { type InterruptibleServer, interruptibleRedis } from "../support/services.ts"
@@ -79,6 +82,36 @@ describe("a Redis outage under the rate limiter", () => {
     } finally {
       await redis.resume()
       await limited.close()
+    }
+  }, 60_000)
+})
+
+describe("RedisRateLimitStore while Redis is down", () => {
+  it("fails with a typed StoreUnavailable within a second, and decides again once Redis is back", async () => {
+    const redis = await interruptibleRedis()
+    try {
+      const bucket = { key: "typed-failure", limit: 10, windowMs: 60_000 }
+      const run = (effect: Effect.Effect<RateLimitStore.Decision, RateLimitStore.StoreUnavailable>) =>
+        Effect.runPromise(Effect.exit(effect))
+      await Effect.runPromise(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const store = yield* Effect.service(RateLimitStore.RateLimitStore)
+            expect(Exit.isSuccess(yield* Effect.promise(() => run(store.hit(bucket, Date.now()))))).toBe(true)
+            yield* Effect.promise(() => redis.pause())
+            const started = Date.now()
+            const failed = yield* Effect.promise(() => run(store.hit(bucket, Date.now())))
+            expect(Date.now() - started).toBeLessThan(1_500)
+            expect(Exit.isFailure(failed) && Exit.findErrorOption(failed)._tag === "Some").toBe(true)
+            yield* Effect.promise(() => redis.resume())
+            yield* Effect.promise(() =>
+              waitFor(async () => Exit.isSuccess(await run(store.hit(bucket, Date.now()))), 15_000)
+            )
+          }).pipe(Effect.provide(RedisRateLimitStore.layer({ url: redis.url })))
+        )
+      )
+    } finally {
+      await redis.close()
     }
   }, 60_000)
 })

@@ -1,4 +1,4 @@
-import { Context, Effect, Layer } from "effect"
+import { Context, Data, Effect, Layer } from "effect"
 
 /** One rate-limit bucket: `limit` requests per `windowMs`. */
 export interface Bucket {
@@ -26,9 +26,12 @@ export interface Decision {
  * and a decision is one atomic read-modify-write, so it stays exact under concurrency and across
  * instances sharing a store.
  */
+/** The store could not decide: unreachable, too slow, or it answered with an error. */
+export class StoreUnavailable extends Data.TaggedError("RateLimitStoreUnavailable")<{ readonly cause: unknown }> {}
+
 export interface RateLimitStoreShape {
-  /** Fails (typed or as a defect) when the store cannot be reached; the `RateLimiter` applies its failure policy. */
-  readonly hit: (bucket: Bucket, now: number) => Effect.Effect<Decision, unknown>
+  /** Fails when the store cannot be reached; the `RateLimiter` applies its failure policy (defects too). */
+  readonly hit: (bucket: Bucket, now: number) => Effect.Effect<Decision, StoreUnavailable>
   /**
    * The same decision made synchronously, for stores that keep their state in this process: the
    * limiter then decides without running an effect, on the request path's fast lane.
