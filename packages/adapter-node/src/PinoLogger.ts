@@ -31,11 +31,14 @@ export interface Destination {
 
 // Log lines are gathered into 4 KiB writes rather than one system call per line (the access log
 // writes a line per request); what is gathered is written every 100 ms and when the process exits.
+// Behind a reader slower than the server (a stalled pipe), lines beyond 16 MiB pending are dropped
+// rather than held in memory without bound.
 const flushIntervalMs = 100
 const bufferBytes = 4096
+const maxPendingBytes = 16 * 1024 * 1024
 
 const bufferedStdout = () => {
-  const destination = pino.destination({ fd: 1, sync: false, minLength: bufferBytes })
+  const destination = pino.destination({ fd: 1, sync: false, minLength: bufferBytes, maxLength: maxPendingBytes })
   const timer = setInterval(() => destination.flush(), flushIntervalMs)
   timer.unref()
   process.once("exit", () => {
