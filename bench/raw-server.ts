@@ -1,6 +1,6 @@
 /**
- * The baseline: a bare `node:http` server answering a fixed JSON body, the most a Node process
- * can serve on this machine. Every gateway figure is reported as a ratio to it.
+ * The baseline: a bare `node:http` server answering the update check's body as a fixed string, the
+ * most a Node process can serve on this machine. Every figure is reported as a ratio to it.
  */
 import { createServer } from "node:http"
 

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import autocannon from "autocannon"
 
 export interface Row {
@@ -12,13 +13,18 @@ export interface Row {
 
 export interface Server {
   readonly url: string
+  readonly pid: number
   readonly stop: () => Promise<void>
 }
 
 /** Starts `script` with node in its own process and waits for its "Listening on <url>" line. */
-export const startServer = (script: string, env: Record<string, string> = {}): Promise<Server> =>
+export const startServer = (
+  script: string,
+  env: Record<string, string> = {},
+  nodeOptions: ReadonlyArray<string> = []
+): Promise<Server> =>
   new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [script], {
+    const child: ChildProcess = spawn(process.execPath, [...nodeOptions, script], {
       env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
       stdio: ["ignore", "pipe", "inherit"]
     })
@@ -32,6 +38,7 @@ export const startServer = (script: string, env: Record<string, string> = {}): P
         child.stdout!.resume()
         resolve({
           url: match[1]!.replace("[::]", "127.0.0.1").replace("0.0.0.0", "127.0.0.1"),
+          pid: child.pid!,
           stop: () =>
             new Promise((done) => {
               child.once("exit", () => done())
@@ -54,6 +61,12 @@ export const measure = async (
     body?: string
     connections?: number
     duration?: number
+    /** Requests per second across all connections: a fixed-rate (latency) run rather than saturation. */
+    overallRate?: number
+    /** Stop after this many requests instead of after `duration`. */
+    amount?: number
+    /** Requests cycled through by every connection, instead of one request to `url`. */
+    requests?: ReadonlyArray<{ readonly path: string; readonly headers?: Record<string, string> }>
   }
 ): Promise<Row> => {
   const result = await autocannon({
@@ -62,8 +75,12 @@ export const measure = async (
     headers: options.headers ?? {},
     ...(options.body === undefined ? {} : { body: options.body }),
     connections: options.connections ?? 32,
-    duration: options.duration ?? Number(process.env.BENCH_SECONDS ?? 5)
-  })
+    ...(options.amount === undefined
+      ? { duration: options.duration ?? Number(process.env.BENCH_SECONDS ?? 5) }
+      : { amount: options.amount }),
+    ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
+    ...(options.requests === undefined ? {} : { requests: options.requests.map((r) => ({ method: "GET", ...r })) })
+  } as autocannon.Options)
   return {
     name,
     requestsPerSecond: result.requests.average,
@@ -84,5 +101,27 @@ export const report = (title: string, rows: ReadonlyArray<Row>, baseline: Row) =
     console.log(
       `| ${row.name} | ${Math.round(row.requestsPerSecond)} | ${row.p50} | ${row.p99} | ${ratio.toFixed(2)}x | ${row.non2xx} | ${row.errors} |`
     )
+  }
+}
+
+/** The resident set size of process `pid`, in MiB (Linux). */
+export const rssMiB = (pid: number): number => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024)
+}
+
+/** The median of each figure over several rounds of the same case. */
+export const median = (rounds: ReadonlyArray<Row>): Row => {
+  const middle = <K extends keyof Row>(key: K) => {
+    const sorted = rounds.map((row) => row[key] as number).sort((a, b) => a - b)
+    return sorted[Math.floor(sorted.length / 2)]!
+  }
+  return {
+    name: rounds[0]!.name,
+    requestsPerSecond: middle("requestsPerSecond"),
+    p50: middle("p50"),
+    p99: middle("p99"),
+    non2xx: middle("non2xx"),
+    errors: middle("errors")
   }
 }

@@ -1,4 +1,3 @@
-import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import {
   type AIProvider,
@@ -10,12 +9,11 @@ import {
   ReleaseSource
 } from "@lunarbit/gateway-core"
 import { Config, ConfigProvider, Effect, Layer } from "effect"
-import { HttpRouter } from "effect/http"
 import { developmentAdminKey, requireStrongAdminKey } from "./AdminKey.ts"
 import * as FileReleaseSource from "./FileReleaseSource.ts"
 import * as KeyHashSecret from "./KeyHashSecret.ts"
 import * as NodeArtifactDigest from "./NodeArtifactDigest.ts"
-import * as NodeClientErrors from "./NodeClientErrors.ts"
+import * as NodeServer from "./NodeServer.ts"
 import * as PinoLogger from "./PinoLogger.ts"
 import * as StateDir from "./StateDir.ts"
 import * as Stores from "./Stores.ts"
@@ -25,6 +23,8 @@ export interface Options {
   readonly env?: Readonly<Record<string, string | undefined>> | undefined
   /** Where to send log lines; standard output by default. */
   readonly logDestination?: PinoLogger.Destination | undefined
+  /** A pino logger to log through instead of one made from `LOG_LEVEL` and `LOG_FORMAT` (see `processLogger`). */
+  readonly logger?: PinoLogger.Pino | undefined
   /** AI providers of your own, routed with those from the configuration (see `AIProvider.make`). */
   readonly aiProviders?: ReadonlyArray<AIProvider.AIProviderShape> | undefined
 }
@@ -55,6 +55,7 @@ export const configProvider = (env: Readonly<Record<string, string | undefined>>
 const logger = (options: Options) =>
   Layer.unwrap(
     Effect.gen(function* () {
+      if (options.logger !== undefined) return PinoLogger.layer(options.logger)
       const config = yield* GatewayConfig.GatewayConfig
       return PinoLogger.layer(
         PinoLogger.make({
@@ -65,6 +66,19 @@ const logger = (options: Options) =>
       )
     })
   )
+
+const levels = new Set<string>(["trace", "debug", "info", "warn", "error", "fatal"])
+
+/**
+ * The process's logger, made before the configuration is read so that a configuration or start-up
+ * failure is logged in the configured format too. Values the configuration will refuse fall back
+ * to the defaults here (JSON at `info`); the refusal itself is then logged.
+ */
+export const processLogger = (env: Readonly<Record<string, string | undefined>> = process.env) =>
+  PinoLogger.make({
+    level: levels.has(env.LOG_LEVEL ?? "") ? (env.LOG_LEVEL as PinoLogger.Level) : "info",
+    format: env.LOG_FORMAT === "pretty" ? "pretty" : "json"
+  })
 
 /**
  * The release catalog: the file, plus the GitHub repositories of `GITHUB_PROJECTS` (none by
@@ -77,19 +91,6 @@ const releases = BuildVerification.layerConfig.pipe(
 
 /** The ports of a Node deployment: releases as above; keys, rate limits and downloads as `Stores` selects. */
 const ports = Layer.mergeAll(releases, Stores.layerConfig)
-
-const server = Layer.unwrap(
-  Effect.gen(function* () {
-    const config = yield* GatewayConfig.GatewayConfig
-    const host = yield* Config.option(Config.String("HOST"))
-    const onClientError = NodeClientErrors.handler(config.docsUrl)
-    const make = () => createServer().on("clientError", onClientError)
-    return NodeHttpServer.layer(make, {
-      port: config.port,
-      ...(host._tag === "Some" ? { host: host.value } : {})
-    })
-  })
-)
 
 /** Provides the configuration read from `options.env` (or `process.env`) to `layer`. */
 export const withConfig = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
@@ -112,23 +113,21 @@ const hosted = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
 
 /**
  * The gateway served by Node's HTTP server on `PORT`, with its ports, configuration and pino
- * logging. Launch it with `Layer.launch`; interrupting it (SIGTERM, SIGINT) stops accepting
- * connections and lets requests in flight finish.
+ * logging. It listens once the gateway is ready. Launch it with `Layer.launch`; interrupting it
+ * (SIGTERM, SIGINT) stops accepting connections and lets requests in flight finish.
  */
 export const layer = (options: Options = {}) =>
   hosted(
     options,
-    HttpRouter.serve(Gateway.layer, { disableLogger: true }).pipe(Layer.provide(ports), Layer.provideMerge(server))
-  )
-
-/**
- * The gateway's router without a server of its own, for mounting in an existing one (see `embed.ts`).
- */
-export const routerLayer = (options: Options = {}) =>
-  hosted(
-    options,
-    Layer.provideMerge(Gateway.layer, HttpRouter.layer).pipe(
+    NodeServer.layer.pipe(
+      Layer.provide(Gateway.layerApp),
       Layer.provide(ports),
       Layer.provideMerge(NodeHttpServer.layerHttpServices)
     )
   )
+
+/**
+ * The gateway's app without a server of its own, for mounting in an existing one (see `embed.ts`).
+ */
+export const appLayer = (options: Options = {}) =>
+  hosted(options, Gateway.layerApp.pipe(Layer.provide(ports), Layer.provideMerge(NodeHttpServer.layerHttpServices)))

@@ -189,5 +189,7 @@ export const layer = (options: PgClient.PgPoolConfig): Layer.Layer<KeyStore.KeyS
 
 /** {@link layer} connecting to `DATABASE_URL` (`postgres://user:password@host:port/database`). */
 export const layerConfig: Layer.Layer<KeyStore.KeyStore, Config.ConfigError> = Layer.unwrap(
-  Effect.map(Config.Redacted("DATABASE_URL"), (url) => layer({ url }))
+  // A server that does not accept a connection within 2 s counts as down: key lookups then answer
+  // from the verified-key cache or with 503, instead of waiting on the pool.
+  Effect.map(Config.Redacted("DATABASE_URL"), (url) => layer({ url, connectTimeout: "2 seconds" }))
 )

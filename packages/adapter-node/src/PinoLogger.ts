@@ -4,6 +4,7 @@ import pino from "pino"
 
 export type Level = LogEntry.Level
 export type Format = "json" | "pretty"
+export type Pino = pino.Logger
 
 const levelNames: Record<number, string> = {
   10: "TRACE",
@@ -28,6 +29,29 @@ export interface Destination {
   write(line: string): void
 }
 
+// Log lines are gathered into 4 KiB writes rather than one system call per line (the access log
+// writes a line per request); what is gathered is written every 100 ms and when the process exits.
+// Behind a reader slower than the server (a stalled pipe), lines beyond 16 MiB pending are dropped
+// rather than held in memory without bound.
+const flushIntervalMs = 100
+const bufferBytes = 4096
+const maxPendingBytes = 16 * 1024 * 1024
+
+const bufferedStdout = () => {
+  const destination = pino.destination({ fd: 1, sync: false, minLength: bufferBytes, maxLength: maxPendingBytes })
+  const timer = setInterval(() => destination.flush(), flushIntervalMs)
+  timer.unref()
+  process.once("exit", () => {
+    clearInterval(timer)
+    try {
+      destination.flushSync()
+    } catch {
+      // Standard output is gone (a closed pipe): nothing can be written anyway.
+    }
+  })
+  return destination
+}
+
 /**
  * A pino logger for the gateway (LunarCore LC-LOG): JSON lines by default, a readable line per
  * entry with `pretty`. Fields are redacted before they reach pino, so secrets never hit a sink.
@@ -37,7 +61,7 @@ export const make = (options: {
   readonly format: Format
   readonly destination?: Destination
 }) => {
-  const sink = options.destination ?? pino.destination({ fd: 1, sync: false })
+  const sink = options.destination ?? bufferedStdout()
   const destination = options.format === "pretty" ? { write: (line: string) => sink.write(prettyLine(line)) } : sink
   return pino({ level: options.level, base: null, timestamp: pino.stdTimeFunctions.epochTime }, destination)
 }

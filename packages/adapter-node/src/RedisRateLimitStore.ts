@@ -56,7 +56,10 @@ export const make = (client: Redis, options: { readonly prefix?: string | undefi
   }
   return RateLimitStore.RateLimitStore.of({
     hit: (bucket) =>
-      Effect.promise(() => run(`${prefix}${bucket.key}`, bucket.limit, bucket.windowMs)).pipe(
+      Effect.tryPromise({
+        try: () => run(`${prefix}${bucket.key}`, bucket.limit, bucket.windowMs),
+        catch: (cause) => new RateLimitStore.StoreUnavailable({ cause })
+      }).pipe(
         Effect.map((reply) => {
           const [allowed, remaining, resetAt, retryAfterMs] = reply as [number, number, number, number]
           return { allowed: allowed === 1, limit: bucket.limit, remaining, resetAt, retryAfterMs }
@@ -67,15 +70,22 @@ export const make = (client: Redis, options: { readonly prefix?: string | undefi
 
 /**
  * A connection opened at start (a wrong URL or an unreachable server fails the layer then, saying
- * so) and closed with the layer. A command fails after one reconnection attempt instead of waiting
- * in ioredis's queue, so an outage shows as errors rather than as requests that hang.
+ * so) and closed with the layer. A command fails after one reconnection attempt or 500 ms instead of
+ * waiting in ioredis's queue, so an outage shows as typed errors rather than as requests that hang;
+ * ioredis reconnects by itself when the server is back.
  */
 const connect = (options: Options) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
       const services = yield* Effect.context<never>()
       const url = Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url
-      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5_000 })
+      // A command Redis does not answer within `commandTimeout` fails, so an outage is an error, not a wait.
+      const client = new Redis(url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 5_000,
+        commandTimeout: 500
+      })
       // Without a listener ioredis prints each connection error to the console itself.
       client.on("error", (error: Error) =>
         Effect.runForkWith(services)(Effect.logWarning("Redis connection error (rate limits)", error.message))

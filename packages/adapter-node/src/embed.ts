@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
+import { Gateway } from "@lunarbit/gateway-core"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
-import { HttpRouter } from "effect/http"
 import * as NodeGateway from "./NodeGateway.ts"
 
 export interface EmbeddedGateway {
@@ -38,9 +38,10 @@ export const embed = async (options: EmbedOptions = {}): Promise<EmbeddedGateway
   const scope = Scope.makeUnsafe()
   const handler = await Effect.runPromise(
     Effect.gen(function* () {
-      const context = yield* Layer.buildWithScope(NodeGateway.routerLayer(options), scope)
-      const router = Context.get(context, HttpRouter.HttpRouter)
-      return yield* NodeHttpServer.makeHandler(router.asHttpEffect(), { scope }).pipe(Effect.provideContext(context))
+      const context = yield* Layer.buildWithScope(NodeGateway.appLayer(options), scope)
+      return yield* NodeHttpServer.makeHandler(Context.get(context, Gateway.App), { scope }).pipe(
+        Effect.provideContext(context)
+      )
     }).pipe(Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause))))
   )
 

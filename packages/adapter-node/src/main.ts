@@ -4,7 +4,25 @@
  * Configuration is read from the environment; see the README's configuration table.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Layer } from "effect"
+import { Cause, Effect, Exit, Layer } from "effect"
 import * as NodeGateway from "./NodeGateway.ts"
+import * as PinoLogger from "./PinoLogger.ts"
 
-NodeRuntime.runMain(Layer.launch(NodeGateway.layer()))
+const logger = NodeGateway.processLogger()
+
+// SIGTERM and SIGINT interrupt the server: requests in flight finish, then this line, then exit 0.
+// Anything else that stops it (a bad configuration, a catalog that fails its checks) is logged as
+// fatal, in the same format as every other line, and exits 1.
+const main = Layer.launch(NodeGateway.layer({ logger })).pipe(
+  Effect.onExit((exit) =>
+    Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
+      ? Effect.logFatal("The gateway stopped", exit.cause)
+      : Effect.logInfo("Shut down: requests in flight finished")
+  ),
+  Effect.provide(PinoLogger.layer(logger))
+)
+
+NodeRuntime.runMain(main, {
+  disableErrorReporting: true,
+  teardown: (exit, onExit) => onExit(Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause) ? 1 : 0)
+})

@@ -1,5 +1,5 @@
-import { Effect, Layer } from "effect"
-import { HttpRouter, HttpServer, type HttpServerResponse } from "effect/http"
+import { Context, Effect, Layer } from "effect"
+import { FindMyWay, HttpEffect, HttpServer, type HttpServerRequest, type HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { KeysHandlers } from "./access/http/KeysHandlers.ts"
 import { Authenticated } from "./access/http/Middleware.ts"
@@ -17,6 +17,7 @@ import * as ModelRouter from "./ai/services/ModelRouter.ts"
 import { GatewayConfig } from "./config/GatewayConfig.ts"
 import { Api } from "./http/Api.ts"
 import * as Edge from "./http/Edge.ts"
+import * as RouteCollector from "./http/RouteCollector.ts"
 import * as RouteTable from "./http/RouteTable.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
 import { AdminSyncHandlers } from "./releases/http/AdminHandlers.ts"
@@ -34,12 +35,28 @@ export const docsPath = "/docs"
 /** What the gateway needs from its host: the ports and the configuration. */
 export type Requirements = GatewayConfig | ReleaseSource | KeyStore | DownloadStore | RateLimitStore
 
-const Services = Layer.mergeAll(Keys.layer, Updates.layer, RateLimiter.layer, UsageRecorder.layer).pipe(
-  Layer.provideMerge(Layer.mergeAll(Authentication.layer, Releases.layer))
-)
+// Key management sees the key store through Authentication's invalidation, so a revoked or rotated
+// key stops working here at once.
+const Services = Layer.mergeAll(
+  Keys.layer.pipe(Layer.provide(Authentication.forgetOnChange)),
+  Updates.layer,
+  RateLimiter.layer,
+  UsageRecorder.layer
+).pipe(Layer.provideMerge(Layer.mergeAll(Authentication.layer, Releases.layer)))
 
-/** Paths whose requests count against the per-key AI bucket: every AI route, `/ai/status` included. */
-export const isAiPath = (path: string): boolean => path.startsWith("/ai/") || path.startsWith("/v1/")
+const probePaths = new Set(["/health", "/health/live", "/health/ready"])
+const publicDocumentPaths = new Set([openapiPath, docsPath, "/ai/status"])
+
+/**
+ * The buckets a path counts against: the health probes never (an orchestrator probing every few
+ * seconds must not mark the gateway down), the public documents a generous bucket of their own,
+ * every other AI route the key's AI bucket too.
+ */
+export const rateLimitClass = (path: string): Edge.RateLimitClass => {
+  if (probePaths.has(path)) return "none"
+  if (publicDocumentPaths.has(path)) return "public"
+  return path.startsWith("/ai/") || path.startsWith("/v1/") ? "ai" : "api"
+}
 
 // The AI routes share one ModelRouter (providers from the configuration plus registered ones) and
 // count tokens into the keys' usage.
@@ -58,51 +75,64 @@ const Handlers = Layer.mergeAll(
   AiRoutes
 ).pipe(Layer.provideMerge(Layer.mergeAll(AuthenticatedLive, ErrorHandlingLive)))
 
-const Routes = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
+// Every endpoint of the HttpApi as HttpApiBuilder compiles it, plus the OpenAPI document and the docs page.
+const Endpoints = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
   Layer.provide(Handlers),
   Layer.merge(HttpApiScalar.layer(Api, { path: docsPath }))
 )
 
-const EdgeLive = HttpRouter.middleware(
-  Effect.gen(function* () {
-    const config = yield* GatewayConfig
-    const authentication = yield* Authentication.Authentication
-    const rateLimiter = yield* RateLimiter.RateLimiter
-    const usage = yield* UsageRecorder.UsageRecorder
-    const routes = RouteTable.fromApi(Api, Authenticated, [
+/** The gateway's HTTP app: the edge and the dispatcher compiled from the `HttpApi`. */
+export class App extends Context.Service<
+  App,
+  Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
+>()("@lunarbit/gateway-core/Gateway/App") {}
+
+const compile = Effect.gen(function* () {
+  const config = yield* GatewayConfig
+  const authentication = yield* Authentication.Authentication
+  const rateLimiter = yield* RateLimiter.RateLimiter
+  const usage = yield* UsageRecorder.UsageRecorder
+  const router = FindMyWay.make<Edge.Endpoint>()
+  for (const endpoint of yield* RouteCollector.collect(Endpoints)) {
+    if (endpoint.method === "*") router.all(endpoint.path, endpoint)
+    else router.on(endpoint.method, endpoint.path, endpoint)
+  }
+  return Edge.make({
+    docsUrl: config.docsUrl,
+    maxBodyBytes: config.maxBodyBytes,
+    docsPath,
+    router,
+    routes: RouteTable.fromApi(Api, Authenticated, [
       { method: "GET", path: openapiPath, public: true },
       { method: "GET", path: docsPath, public: true }
-    ])
-    const edge = Edge.make({
-      docsUrl: config.docsUrl,
-      maxBodyBytes: config.maxBodyBytes,
-      docsPath,
-      routes,
-      authenticate: authentication.authenticate,
-      rateLimiter,
-      usage,
-      cors: { origins: config.corsOrigins },
-      trustProxy: config.trustProxy,
-      isAiPath
-    })
-    // Inside the edge, so 304s get the request id and security headers, and see paths without /api/v2.
-    const conditional = ConditionalResponses.make({ catalogMaxAgeSeconds: Math.floor(config.cacheTtlMs / 1000) })
-    return <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) => edge(conditional(app))
-  }),
-  { global: true }
-)
+    ]),
+    authenticate: authentication.authenticate,
+    rateLimiter,
+    usage,
+    cors: { origins: config.corsOrigins },
+    trustProxy: config.trustProxy,
+    rateLimitClass,
+    // The edge adds validators after the endpoint answered, so 304s get the request id and security headers.
+    conditional: ConditionalResponses.make({ catalogMaxAgeSeconds: Math.floor(config.cacheTtlMs / 1000) })
+  })
+})
+
+/** The gateway's app over the ports and the configuration, for adapters that serve it themselves. */
+export const layerApp = Layer.effect(App, compile).pipe(Layer.provide(Services))
 
 /**
- * The whole gateway as one layer of routes: the HttpApi, its documentation, and the edge. It needs
- * only the ports and the configuration, so every runtime serves it unchanged.
+ * The whole gateway served on the `HttpServer` in context. It needs only the ports, the configuration
+ * and a server, so every runtime serves it unchanged.
  */
-export const layer = Layer.mergeAll(Routes, EdgeLive).pipe(Layer.provide(Services))
+export const layer = Layer.effectDiscard(Effect.flatMap(App, (app) => HttpServer.serveEffect(app))).pipe(
+  Layer.provide(layerApp)
+)
 
 /**
  * A Web-standard `(Request) => Promise<Response>` for the gateway over the given ports, for
  * Workers, tests and embedding. Call `dispose` to release it.
  */
 export const webHandler = <E>(ports: Layer.Layer<Requirements, E>) =>
-  HttpRouter.toWebHandler(layer.pipe(Layer.provide(ports), Layer.provide(HttpServer.layerServices)), {
-    disableLogger: true
+  HttpEffect.toWebHandlerLayerWith(layerApp.pipe(Layer.provide(ports), Layer.provideMerge(HttpServer.layerServices)), {
+    toHandler: (context) => Effect.succeed(Context.get(context, App))
   })

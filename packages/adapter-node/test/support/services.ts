@@ -103,7 +103,12 @@ const runSql = (url: string, statement: string) =>
   )
 
 /** Starts PostgreSQL as the `postgres` user when running as root, since it refuses to run as root. */
-const startPostgres = async (): Promise<{ url: string; stop: () => void }> => {
+const startPostgres = async (): Promise<{
+  url: string
+  stop: () => void
+  pause: () => void
+  resume: () => void
+}> => {
   const bin = requireBinaries(["initdb", "pg_ctl", "postgres"])
   const asServerUser = (command: string, args: ReadonlyArray<string>): [string, Array<string>] =>
     isRoot() ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, [...args]]
@@ -133,16 +138,28 @@ const startPostgres = async (): Promise<{ url: string; stop: () => void }> => {
     rmSync(base, { recursive: true, force: true })
     throw new Error(`Could not start PostgreSQL: ${(error as Error).message}\n${log}`)
   }
+  let running = true
+  // `fast` ends every connection like a crash would, but writes what was committed: with
+  // synchronous_commit off, an immediate stop could lose the last commits, which the tests do not mean to test.
+  const pause = () => {
+    if (running) run(bin.pg_ctl, ["stop", "-D", data, "-m", "fast", "-w"])
+    running = false
+  }
+  const resume = () => {
+    if (!running)
+      run(bin.pg_ctl, ["start", "-w", "-t", "30", "-D", data, "-l", join(base, "server.log"), "-o", settings])
+    running = true
+  }
   const stop = () => {
     onExit.delete(stop)
     try {
-      run(bin.pg_ctl, ["stop", "-D", data, "-m", "immediate", "-w"])
+      if (running) run(bin.pg_ctl, ["stop", "-D", data, "-m", "immediate", "-w"])
     } finally {
       rmSync(base, { recursive: true, force: true })
     }
   }
   onExit.add(stop)
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop }
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop, pause, resume }
 }
 
 /**
@@ -194,27 +211,42 @@ const ping = (port: number) =>
     }
   })
 
-/** Starts a Redis that keeps nothing on disk. */
-const startRedis = async (): Promise<{ url: string; stop: () => Promise<void> }> => {
+/** Starts a Redis that keeps nothing on disk; `pause` kills it and `resume` starts it again on its port. */
+const startRedis = async (): Promise<{
+  url: string
+  stop: () => Promise<void>
+  pause: () => Promise<void>
+  resume: () => Promise<void>
+}> => {
   const bin = requireBinaries(["redis-server"])
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), "lunarbit-redis-"))
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir]
-  const child: ChildProcess = spawn(bin["redis-server"], args, { stdio: ["ignore", "pipe", "pipe"] })
-  let output = ""
-  child.stdout?.on("data", (chunk) => (output += chunk))
-  child.stderr?.on("data", (chunk) => (output += chunk))
+  let child: ChildProcess
   const stopNow = () => {
     onExit.delete(stopNow)
     child.kill("SIGKILL")
     rmSync(dir, { recursive: true, force: true })
   }
-  onExit.add(stopNow)
-  try {
+  const spawnServer = async () => {
+    child = spawn(bin["redis-server"], args, { stdio: ["ignore", "pipe", "pipe"] })
+    let output = ""
+    child.stdout?.on("data", (chunk) => (output += chunk))
+    child.stderr?.on("data", (chunk) => (output += chunk))
     await waitUntil("redis-server", async () => {
       if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`)
       return ping(port)
     })
+  }
+  const halt = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL")
+      await once(child, "exit")
+    }
+  }
+  onExit.add(stopNow)
+  try {
+    await spawnServer()
   } catch (error) {
     stopNow()
     throw error
@@ -223,12 +255,11 @@ const startRedis = async (): Promise<{ url: string; stop: () => Promise<void> }>
     url: `redis://127.0.0.1:${port}`,
     stop: async () => {
       onExit.delete(stopNow)
-      if (child.exitCode === null) {
-        child.kill("SIGTERM")
-        await once(child, "exit")
-      }
+      await halt()
       rmSync(dir, { recursive: true, force: true })
-    }
+    },
+    pause: halt,
+    resume: spawnServer
   }
 }
 
@@ -251,4 +282,31 @@ export const redisServer = async (): Promise<TestRedis> => {
   if (shared !== undefined) return { url: shared, prefix, close: () => deleteKeys(shared, prefix) }
   const server = await startRedis()
   return { url: server.url, prefix, close: server.stop }
+}
+
+/** A private server this test file may stop and start again, to see what an outage does. */
+export interface InterruptibleServer {
+  readonly url: string
+  /** Stops the server abruptly, as a crash or a network partition would. */
+  readonly pause: () => Promise<void>
+  /** Starts it again on the same port, with the data it had (PostgreSQL) or empty (Redis). */
+  readonly resume: () => Promise<void>
+  readonly close: () => Promise<void>
+}
+
+/** A private PostgreSQL, never `DATABASE_URL`'s: a shared server must not be stopped. */
+export const interruptiblePostgres = async (): Promise<InterruptibleServer> => {
+  const server = await startPostgres()
+  return {
+    url: server.url,
+    pause: async () => server.pause(),
+    resume: async () => server.resume(),
+    close: async () => server.stop()
+  }
+}
+
+/** A private Redis, never `REDIS_URL`'s. */
+export const interruptibleRedis = async (): Promise<InterruptibleServer> => {
+  const server = await startRedis()
+  return { url: server.url, pause: server.pause, resume: server.resume, close: server.stop }
 }

@@ -37,7 +37,10 @@ export interface GatewayConfigShape {
   readonly corsOrigins: ReadonlyArray<string>
   /** Largest accepted request body, in bytes. */
   readonly maxBodyBytes: number
-  /** The four rate-limit buckets of the spec, each `RATE_LIMIT_<NAME>_MAX` requests per `_WINDOW` seconds. */
+  /**
+   * The four rate-limit buckets of the spec and the public documents' bucket, each
+   * `RATE_LIMIT_<NAME>_MAX` requests per `_WINDOW` seconds.
+   */
   readonly rateLimits: RateLimits
   /** `TRUST_PROXY`: take the client address from `X-Forwarded-For` (only behind a proxy that sets it). */
   readonly trustProxy: boolean
@@ -52,10 +55,17 @@ export interface RateLimit {
 
 export interface RateLimits {
   readonly enabled: boolean
+  /**
+   * `RATE_LIMIT_ON_STORE_FAILURE`: when the shared store (Redis) cannot be reached, `open` decides
+   * with buckets in this process (abuse stays bounded per instance), `closed` refuses with 503.
+   */
+  readonly onStoreFailure: "open" | "closed"
   readonly perKey: RateLimit
   readonly perIp: RateLimit
   readonly ai: RateLimit
   readonly unauthenticated: RateLimit
+  /** Per IP, for the public documents (`/openapi.json`, `/docs`, `/ai/status`); the health probes are never limited. */
+  readonly publicDocuments: RateLimit
 }
 
 function rateLimit(name: string, max: number, windowSeconds: number): Config.Config<RateLimit> {
@@ -99,10 +109,14 @@ export const config: Config.Config<GatewayConfigShape> = Config.all({
   maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(1_048_576)),
   rateLimits: Config.all({
     enabled: Config.Boolean("RATE_LIMIT_ENABLED").pipe(Config.withDefault(true)),
+    onStoreFailure: Config.Literals(["open", "closed"], "RATE_LIMIT_ON_STORE_FAILURE").pipe(
+      Config.withDefault("open" as const)
+    ),
     perKey: rateLimit("KEY", 1000, 900),
     perIp: rateLimit("IP", 1000, 900),
     ai: rateLimit("AI", 100, 3600),
-    unauthenticated: rateLimit("UNAUTHENTICATED", 60, 3600)
+    unauthenticated: rateLimit("UNAUTHENTICATED", 60, 3600),
+    publicDocuments: rateLimit("PUBLIC", 600, 60)
   }),
   trustProxy: Config.Boolean("TRUST_PROXY").pipe(Config.withDefault(false)),
   ai: AiConfig.config

@@ -21,6 +21,10 @@ export class PayloadTooLarge extends GatewayError("PayloadTooLarge", "PAYLOAD_TO
 /** The request body has a content type the endpoint does not read. */
 export class UnsupportedMediaType extends GatewayError("UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE", 415) {}
 export class RateLimitExceeded extends GatewayError("RateLimitExceeded", "RATE_LIMIT_EXCEEDED", 429) {}
+/** The gateway cannot serve yet or any more: the catalog is not loaded or a store is unreachable. */
+export class NotReady extends GatewayError("NotReady", "NOT_READY", 503) {}
+/** A store the request needs (keys, rate limits) cannot be reached; `details.retry_after` in seconds. */
+export class ServiceUnavailable extends GatewayError("ServiceUnavailable", "SERVICE_UNAVAILABLE", 503) {}
 /** An unexpected fault. Its message never carries internals. */
 export class InternalError extends GatewayError("InternalError", "INTERNAL_ERROR", 500) {}
 
@@ -59,6 +63,9 @@ export class ArtifactUnreachable extends GatewayError("ArtifactUnreachable", "AR
 export class KeyNotFound extends GatewayError("KeyNotFound", "KEY_NOT_FOUND", 404) {}
 /** An API key with this name exists already (names are never reused, even after revocation). */
 export class KeyExists extends GatewayError("KeyExists", "KEY_EXISTS", 409) {}
+
+/** The client did not send its whole request in time. */
+export class RequestTimeout extends GatewayError("RequestTimeout", "REQUEST_TIMEOUT", 408) {}
 
 /** The request's headers exceed what the server reads. */
 export class HeadersTooLarge extends GatewayError("HeadersTooLarge", "HEADERS_TOO_LARGE", 431) {}

@@ -1,15 +1,16 @@
 import { Cause, Context, Effect, Exit, Option } from "effect"
-import { HttpIncomingMessage, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { type FindMyWay, HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { Principal } from "../access/domain/Permissions.ts"
 import * as RateLimiter from "../access/services/RateLimiter.ts"
 import type { UsageRecorderShape } from "../access/services/UsageRecorder.ts"
-import * as Errors from "../errors/Errors.ts"
-import { type GatewayErrorShape, isGatewayError } from "../errors/GatewayError.ts"
-import { redact, redactPath } from "../logging/Redaction.ts"
+import type * as Errors from "../errors/Errors.ts"
+import type { GatewayErrorShape } from "../errors/GatewayError.ts"
+import { redactPath } from "../logging/Redaction.ts"
 import * as Cors from "./Cors.ts"
+import * as EdgeAnswers from "./EdgeAnswers.ts"
 import * as ErrorEnvelope from "./ErrorEnvelope.ts"
 import { newRequestId, RequestScope, type RequestScopeShape } from "./RequestScope.ts"
-import * as RouteTable from "./RouteTable.ts"
+import type * as RouteTable from "./RouteTable.ts"
 
 /** One line of the access log: what was asked, what was answered, how long it took. */
 export interface AccessLogEntry {
@@ -43,19 +44,36 @@ const docsPolicy =
 /** Routes served at the root are also served under this prefix, as the spec's v2 base URL. */
 export const versionPrefix = "/api/v2"
 
+/** `api`: the key's or the unauthenticated bucket; `ai` adds the AI bucket; `public`: the public documents' bucket. */
+export type RateLimitClass = "none" | "public" | "ai" | "api"
+
+/** An endpoint's handler as `HttpApiBuilder` compiled it: middleware, decoders, handler and encoders. */
+export type Endpoint = HttpRouter.Route<unknown, unknown>
+
 export interface EdgeOptions {
   readonly docsUrl: string
   readonly docsPath: string
   readonly maxBodyBytes: number
+  /** The prebuilt router of every endpoint, one lookup per request. */
+  readonly router: FindMyWay.Router<Endpoint>
+  /** Every path and its methods, to tell 404 from 405 and public paths from protected ones. */
   readonly routes: ReadonlyArray<RouteTable.RouteEntry>
-  readonly authenticate: (credential: string) => Effect.Effect<Principal, Errors.Unauthorized>
+  readonly authenticate: (
+    credential: string
+  ) => Effect.Effect<Principal, Errors.Unauthorized | Errors.ServiceUnavailable>
   readonly rateLimiter: RateLimiter.RateLimiterShape
   readonly usage: UsageRecorderShape
   readonly cors: Cors.CorsPolicy
   /** Take the client address from `X-Forwarded-For` (only behind a proxy that sets it). */
   readonly trustProxy: boolean
-  /** Paths whose requests count against the AI bucket. */
-  readonly isAiPath: (path: string) => boolean
+  /** Which buckets a path's requests count against (`none`: never limited, the health probes). */
+  readonly rateLimitClass: (path: string) => RateLimitClass
+  /** Adds validators (`ETag`, 304) to the answers that have them; the response unchanged otherwise. */
+  readonly conditional: (
+    request: HttpServerRequest.HttpServerRequest,
+    path: string,
+    response: HttpServerResponse.HttpServerResponse
+  ) => HttpServerResponse.HttpServerResponse
 }
 
 const pathOf = (url: string) => {
@@ -76,85 +94,118 @@ const bearer = (authorization: string | undefined): string | undefined => {
   return match === null ? authorization : match[1]!.trim()
 }
 
+// An incoming request id is adopted only when it is a short token that cannot forge a log line or header.
+const safeRequestId = /^[A-Za-z0-9._:-]{1,128}$/
+const requestIdOf = (incoming: string | undefined) =>
+  incoming !== undefined && safeRequestId.test(incoming) ? incoming : newRequestId()
+
+/** What the edge has established about one request on its way through. */
+interface Exchange {
+  readonly started: number
+  readonly original: HttpServerRequest.HttpServerRequest
+  readonly request: HttpServerRequest.HttpServerRequest
+  readonly path: string
+  readonly origin: string | undefined
+  readonly context: Context.Context<never>
+  scope: RequestScopeShape
+  principal: Principal | undefined
+  rateHeaders: Record<string, string> | undefined
+}
+
 /**
- * The gateway's edge, around the router: it gives each request its id, serves the `/api/v2` prefix,
- * answers CORS preflights, checks the bearer key once, applies the rate limits (keyed on the
- * validated key, never the raw token, beside a per-IP abuse bucket), limits the body, turns
- * everything that escaped the endpoints (unknown routes, wrong methods, unreadable bodies, defects)
- * into the error envelope, adds the security, rate-limit and CORS headers, counts the key's usage
- * and writes the access log.
+ * The gateway's edge and dispatcher, compiled once: an HTTP app that gives each request its id,
+ * serves the `/api/v2` prefix, answers CORS preflights, checks the bearer key once (from the
+ * verified-key cache), applies the rate limits (keyed on the validated key, never the raw token,
+ * beside a per-IP abuse bucket), finds the endpoint with one router lookup, runs its compiled
+ * handler, turns everything that escaped it into the error envelope, adds the security, rate-limit
+ * and CORS headers, counts the key's usage and writes the access log. Steps whose work is
+ * synchronous (a cached key, in-memory limits) run without effects of their own.
  */
-export const make = (options: EdgeOptions) => {
-  const unknownRoute = (
-    request: HttpServerRequest.HttpServerRequest,
-    path: string,
-    principal: Principal | undefined
-  ) => {
-    const found = RouteTable.match(options.routes, path)
-    // Only a caller with a valid key learns which protected paths exist.
-    if (!found.public && principal === undefined) {
-      return new Errors.Unauthorized({
-        message: "Authentication required: send Authorization: Bearer <key>",
-        details: { reason: request.headers.authorization === undefined ? "missing" : "invalid" }
-      })
+export const make = (
+  options: EdgeOptions
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> => {
+  const envelope = (exchange: Exchange, error: GatewayErrorShape) => ErrorEnvelope.responseFor(error, exchange.scope)
+
+  const finish = (exchange: Exchange, response: HttpServerResponse.HttpServerResponse) => {
+    const { original, principal, origin, scope } = exchange
+    const headers: Record<string, string> = { ...securityHeaders }
+    if (exchange.path === options.docsPath) headers["content-security-policy"] = docsPolicy
+    if (exchange.rateHeaders !== undefined) Object.assign(headers, exchange.rateHeaders)
+    if (origin !== undefined && !(response.status === 204 && original.method === "OPTIONS")) {
+      Object.assign(headers, Cors.responseHeaders(origin, response.headers.vary))
     }
-    const method = request.method === "HEAD" ? "GET" : request.method
-    // The path has the shape of a route that answers this method, yet the router refused it: a
-    // segment it could not decode or that is longer than any id.
-    if (found.allowed.includes(method)) {
-      return new Errors.InvalidRequest({
-        message: "The request path is malformed: a segment is not valid percent-encoding or is too long",
-        details: { path: path.slice(0, 256) }
-      })
-    }
-    if (found.allowed.length > 0) {
-      return new Errors.MethodNotAllowed({
-        message: `Method ${request.method} is not allowed on ${path}`,
-        details: { method: request.method, allowed_methods: found.allowed }
-      })
-    }
-    return new Errors.NotFound({ message: `No route for ${request.method} ${path}`, details: { path } })
+    headers["x-request-id"] = scope.requestId
+    const final = HttpServerResponse.setHeaders(response, headers)
+    if (principal !== undefined) options.usage.recordRequest(principal.name, final.status >= 400)
+    Context.get(
+      exchange.context,
+      AccessLog
+    )({
+      request_id: scope.requestId,
+      method: original.method,
+      path: redactPath(pathOf(original.url)),
+      status: final.status,
+      duration_ms: Math.round((performance.now() - exchange.started) * 1000) / 1000,
+      ...(principal === undefined ? {} : { key: principal.name })
+    })
+    return final
   }
 
-  const tooLarge = () =>
-    new Errors.PayloadTooLarge({
-      message: `The request body exceeds ${options.maxBodyBytes} bytes`,
-      details: { limit_bytes: options.maxBodyBytes }
-    })
-
-  const fromCause = (
-    request: HttpServerRequest.HttpServerRequest,
-    path: string,
-    principal: Principal | undefined,
-    cause: Cause.Cause<unknown>
-  ) =>
-    Effect.gen(function* () {
-      const failure = Cause.squash(cause)
-      if (isGatewayError(failure)) return failure
-      if (HttpServerError.isHttpServerError(failure)) {
-        const reason = failure.reason
-        if (reason._tag === "RouteNotFound") return unknownRoute(request, path, principal)
-        if (reason._tag === "RequestParseError") {
-          return reason.reason === "BodyTooLarge"
-            ? tooLarge()
-            : new Errors.InvalidRequest({ message: "The request body could not be read" })
-        }
-      }
-      yield* Effect.logError("Unexpected fault while handling a request", redact(Cause.pretty(cause)))
-      return new Errors.InternalError({
-        message: "An unexpected error occurred; quote the request id when reporting it"
+  // The endpoint's answer, or the envelope of whatever escaped it.
+  const dispatch = (exchange: Exchange): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+    const { request, path } = exchange
+    if (Number(request.headers["content-length"] ?? 0) > options.maxBodyBytes) {
+      return Effect.succeed(envelope(exchange, EdgeAnswers.tooLarge(options.maxBodyBytes)))
+    }
+    const found =
+      options.router.find(request.method, request.url) ??
+      (request.method === "HEAD" ? options.router.find("GET", request.url) : undefined)
+    if (found === undefined) {
+      const unknown = EdgeAnswers.unknownRoute(options.routes, request, path, exchange.principal)
+      const response = envelope(exchange, unknown.error)
+      return Effect.succeed(
+        unknown.allow === undefined ? response : HttpServerResponse.setHeader(response, "allow", unknown.allow)
+      )
+    }
+    const context = Context.add(
+      Context.add(
+        Context.add(
+          Context.add(
+            Context.add(exchange.context, HttpServerRequest.HttpServerRequest, request),
+            HttpServerRequest.ParsedSearchParams,
+            found.searchParams
+          ),
+          HttpRouter.RouteContext,
+          { route: found.handler, params: found.params }
+        ),
+        RequestScope,
+        exchange.scope
+      ),
+      HttpIncomingMessage.MaxBodySize,
+      options.maxBodyBytes as never
+    )
+    // The request's fiber starts uninterruptible; endpoints that allow it stop when the client goes away.
+    const handler = found.handler.uninterruptible ? found.handler.handler : Effect.interruptible(found.handler.handler)
+    return handler.pipe(
+      Effect.provideContext(context as Context.Context<unknown>),
+      Effect.matchCauseEffect({
+        onSuccess: (response) => {
+          const rewrite =
+            response.status >= 400 && !ErrorEnvelope.isEnvelope(response)
+              ? EdgeAnswers.byStatus[response.status]
+              : undefined
+          return Effect.succeed(
+            rewrite === undefined
+              ? options.conditional(request, path, response)
+              : envelope(exchange, rewrite(request, options.maxBodyBytes))
+          )
+        },
+        onFailure: (cause) =>
+          Cause.hasInterruptsOnly(cause)
+            ? Effect.failCause(cause)
+            : Effect.map(EdgeAnswers.fromCause(cause, options.maxBodyBytes), (error) => envelope(exchange, error))
       })
-    })
-
-  // Framework answers that carry no envelope (415 for an unread content type, say) get one.
-  const byStatus: Record<number, (request: HttpServerRequest.HttpServerRequest) => GatewayErrorShape> = {
-    400: () => new Errors.InvalidRequest({ message: "The request is invalid" }),
-    413: tooLarge,
-    415: (request) =>
-      new Errors.UnsupportedMediaType({
-        message: "Send the request body as application/json",
-        details: { content_type: request.headers["content-type"] ?? null }
-      })
+    ) as Effect.Effect<HttpServerResponse.HttpServerResponse>
   }
 
   const clientAddress = (request: HttpServerRequest.HttpServerRequest): string => {
@@ -165,107 +216,77 @@ export const make = (options: EdgeOptions) => {
     return Option.getOrElse(request.remoteAddress, () => "unknown")
   }
 
-  const rateLimited = (verdict: RateLimiter.Verdict) => {
-    const binding = verdict.binding!
-    const retryAfter = Math.max(1, Math.ceil(binding.decision.retryAfterMs / 1000))
-    return new Errors.RateLimitExceeded({
-      message: `Rate limit exceeded: ${binding.decision.limit} requests per ${Math.round(binding.bucket.windowMs / 1000)} seconds`,
-      details: {
-        policy: binding.policy,
-        limit: binding.decision.limit,
-        window_seconds: Math.round(binding.bucket.windowMs / 1000),
-        retry_after: retryAfter
-      }
-    })
+  const limited = (exchange: Exchange, verdict: RateLimiter.Verdict | undefined) => {
+    if (verdict !== undefined) exchange.rateHeaders = RateLimiter.headers(verdict)
+    if (verdict !== undefined && !verdict.allowed) {
+      return Effect.succeed(finish(exchange, envelope(exchange, EdgeAnswers.rateLimited(verdict))))
+    }
+    return Effect.map(dispatch(exchange), (response) => finish(exchange, response))
   }
 
-  const route = <E, R>(
-    app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
-    request: HttpServerRequest.HttpServerRequest,
-    path: string,
-    principal: Principal | undefined
+  const authenticated = (exchange: Exchange) => {
+    const limitClass = options.rateLimitClass(exchange.path)
+    if (limitClass === "none") return limited(exchange, undefined)
+    const check = options.rateLimiter.check({
+      ip: clientAddress(exchange.original),
+      principal: exchange.principal,
+      ai: limitClass === "ai",
+      publicDocument: limitClass === "public"
+    })
+    // In-memory limits answer with an Exit, read here without running anything.
+    return Exit.isExit(check)
+      ? limited(exchange, Exit.isSuccess(check) ? (check.value as RateLimiter.Verdict) : undefined)
+      : Effect.flatMap(check, (verdict) => limited(exchange, verdict))
+  }
+
+  const withOutcome = (
+    exchange: Exchange,
+    credential: string,
+    outcome: Exit.Exit<Principal, Errors.Unauthorized | Errors.ServiceUnavailable>
   ) => {
-    if (Number(request.headers["content-length"] ?? 0) > options.maxBodyBytes) return ErrorEnvelope.response(tooLarge())
-    return app.pipe(
-      Effect.provideService(HttpServerRequest.HttpServerRequest, request),
-      Effect.provideService(HttpIncomingMessage.MaxBodySize, options.maxBodyBytes as never),
-      Effect.catchCause((cause) =>
-        Cause.hasInterruptsOnly(cause)
-          ? Effect.failCause(cause)
-          : Effect.flatMap(fromCause(request, path, principal, cause), ErrorEnvelope.response)
-      )
-    )
+    exchange.principal = Exit.isSuccess(outcome) ? outcome.value : undefined
+    exchange.scope = { ...exchange.scope, authentication: { credential, outcome } }
+    return authenticated(exchange)
   }
 
-  return <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
-    Effect.gen(function* () {
-      const started = performance.now()
-      const original = yield* HttpServerRequest.HttpServerRequest
-      const stripped = stripVersionPrefix(original.url)
-      const request = stripped === undefined ? original : original.modify({ url: stripped })
-      const path = pathOf(request.url)
-      const origin = Cors.allowedOrigin(options.cors, request.headers.origin)
-      let scope: RequestScopeShape = { requestId: newRequestId(), docsUrl: options.docsUrl }
-      let principal: Principal | undefined
-      let rateHeaders: Record<string, string> = {}
-      let response: HttpServerResponse.HttpServerResponse
-
-      if (Cors.isPreflight(request.method, request.headers)) {
-        response =
+  return Effect.withFiber((fiber) => {
+    const started = performance.now()
+    const original = Context.getUnsafe(fiber.context, HttpServerRequest.HttpServerRequest)
+    const stripped = stripVersionPrefix(original.url)
+    const request = stripped === undefined ? original : original.modify({ url: stripped })
+    const headers = request.headers
+    const exchange: Exchange = {
+      started,
+      original,
+      request,
+      path: pathOf(request.url),
+      origin: Cors.allowedOrigin(options.cors, headers.origin),
+      context: fiber.context as Context.Context<never>,
+      scope: { requestId: requestIdOf(headers["x-request-id"]), docsUrl: options.docsUrl },
+      principal: undefined,
+      rateHeaders: undefined
+    }
+    if (Cors.isPreflight(request.method, headers)) {
+      const origin = exchange.origin
+      return Effect.succeed(
+        finish(
+          exchange,
           origin === undefined
-            ? yield* Effect.provideService(
-                ErrorEnvelope.response(
-                  new Errors.Forbidden({
-                    message: "This origin may not call the API",
-                    details: { origin: request.headers.origin ?? null }
-                  })
-                ),
-                RequestScope,
-                scope
-              )
+            ? envelope(exchange, EdgeAnswers.forbiddenOrigin(headers.origin))
             : HttpServerResponse.empty({ status: 204, headers: Cors.preflightHeaders(origin) })
-      } else {
-        const credential = bearer(request.headers.authorization)
-        if (credential !== undefined) {
-          const outcome = yield* Effect.exit(options.authenticate(credential))
-          principal = Exit.isSuccess(outcome) ? outcome.value : undefined
-          scope = { ...scope, authentication: { credential, outcome } }
-        }
-        const verdict = yield* options.rateLimiter.check({
-          ip: clientAddress(original),
-          principal,
-          ai: options.isAiPath(path)
-        })
-        rateHeaders = RateLimiter.headers(verdict)
-        response = yield* (
-          verdict.allowed ? route(app, request, path, principal) : ErrorEnvelope.response(rateLimited(verdict))
-        ).pipe(Effect.provideService(RequestScope, scope))
-        const rewrite =
-          response.status >= 400 && !ErrorEnvelope.isEnvelope(response) ? byStatus[response.status] : undefined
-        if (rewrite !== undefined) {
-          response = yield* Effect.provideService(ErrorEnvelope.response(rewrite(request)), RequestScope, scope)
-        }
-      }
-
-      const final = HttpServerResponse.setHeaders(response, {
-        ...securityHeaders,
-        ...(path === options.docsPath ? { "content-security-policy": docsPolicy } : {}),
-        ...rateHeaders,
-        ...(origin === undefined || (response.status === 204 && request.method === "OPTIONS")
-          ? {}
-          : Cors.responseHeaders(origin, response.headers.vary)),
-        "x-request-id": scope.requestId
-      })
-      if (principal !== undefined) options.usage.recordRequest(principal.name, final.status >= 400)
-      const log = yield* AccessLog
-      log({
-        request_id: scope.requestId,
-        method: original.method,
-        path: redactPath(pathOf(original.url)),
-        status: final.status,
-        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        ...(principal === undefined ? {} : { key: principal.name })
-      })
-      return final
-    })
+        )
+      )
+    }
+    const credential = bearer(headers.authorization)
+    if (credential === undefined) return authenticated(exchange)
+    const outcome = options.authenticate(credential)
+    // A key verified within the last second answers with an Exit: no effect runs for it.
+    return Exit.isExit(outcome)
+      ? withOutcome(
+          exchange,
+          credential,
+          outcome as Exit.Exit<Principal, Errors.Unauthorized | Errors.ServiceUnavailable>
+        )
+      : Effect.flatMap(Effect.exit(outcome), (exit) => withOutcome(exchange, credential, exit))
+  })
 }

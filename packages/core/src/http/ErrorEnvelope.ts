@@ -26,19 +26,23 @@ const envelopes = new WeakSet<HttpServerResponse.HttpServerResponse>()
 
 export const isEnvelope = (response: HttpServerResponse.HttpServerResponse): boolean => envelopes.has(response)
 
-export const response = (error: GatewayErrorShape): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
-  RequestScope.useSync((scope) => {
-    const response = HttpServerResponse.jsonUnsafe(body(error, scope), {
-      status: error.status,
-      headers:
-        // Any error that knows when to come back says so the standard way too (429, 503 from the AI router).
-        typeof error.details?.retry_after === "number"
-          ? { "retry-after": String(error.details.retry_after) }
-          : undefined
-    })
-    envelopes.add(response)
-    return response
+/** The envelope response of `error` for the request of `scope`, built synchronously (the edge's path). */
+export const responseFor = (
+  error: GatewayErrorShape,
+  scope: { readonly requestId: string; readonly docsUrl: string }
+): HttpServerResponse.HttpServerResponse => {
+  const response = HttpServerResponse.jsonUnsafe(body(error, scope), {
+    status: error.status,
+    headers:
+      // Any error that knows when to come back says so the standard way too (429, 503 from the AI router).
+      typeof error.details?.retry_after === "number" ? { "retry-after": String(error.details.retry_after) } : undefined
   })
+  envelopes.add(response)
+  return response
+}
+
+export const response = (error: GatewayErrorShape): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+  RequestScope.useSync((scope) => responseFor(error, scope))
 
 /** The schema that declares gateway errors to `HttpApi`, so handlers and middleware may fail with them. */
 export const GatewayErrorSchema = Schema.declare<GatewayErrorShape>(isGatewayError, {

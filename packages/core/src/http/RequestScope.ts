@@ -1,6 +1,6 @@
 import { Context, type Exit } from "effect"
 import type { Principal } from "../access/domain/Permissions.ts"
-import type { Unauthorized } from "../errors/Errors.ts"
+import type { ServiceUnavailable, Unauthorized } from "../errors/Errors.ts"
 
 /**
  * Per-request facts the edge establishes before routing, readable anywhere below it: the request id
@@ -11,7 +11,7 @@ export interface RequestScopeShape {
   readonly docsUrl: string
   /** The edge's check of the request's bearer credential, reused by the endpoint's middleware. */
   readonly authentication?:
-    | { readonly credential: string; readonly outcome: Exit.Exit<Principal, Unauthorized> }
+    | { readonly credential: string; readonly outcome: Exit.Exit<Principal, Unauthorized | ServiceUnavailable> }
     | undefined
 }
 

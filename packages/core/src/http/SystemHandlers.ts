@@ -1,27 +1,37 @@
 import { DateTime, Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
+import { RateLimiter } from "../access/services/RateLimiter.ts"
 import { ReleaseSource } from "../releases/ports/ReleaseSource.ts"
 import { VERSION } from "../Version.ts"
 import { Api } from "./Api.ts"
+import * as Readiness from "./Readiness.ts"
 
 export const SystemHandlers = HttpApiBuilder.group(Api, "system", (handlers) =>
   Effect.gen(function* () {
     const source = yield* ReleaseSource
-    return handlers.handle("health", () =>
-      Effect.gen(function* () {
-        const sources = yield* source.health
-        const now = yield* DateTime.now
-        return {
-          status: sources.every((s) => s.status === "ok") ? ("healthy" as const) : ("degraded" as const),
-          timestamp: DateTime.formatIso(now),
-          version: VERSION,
-          sources: sources.map((s) => ({
-            name: s.name,
-            status: s.status,
-            ...(s.lastSuccessAt === undefined ? {} : { last_success_at: s.lastSuccessAt })
-          }))
-        }
-      })
-    )
+    const rateLimiter = yield* RateLimiter
+    const ready = yield* Readiness.make
+    return handlers
+      .handle("health", () =>
+        Effect.gen(function* () {
+          const sources = yield* source.health
+          const now = yield* DateTime.now
+          const rateLimits = rateLimiter.storeStatus()
+          const healthy = rateLimits === "ok" && sources.every((s) => s.status === "ok")
+          return {
+            status: healthy ? ("healthy" as const) : ("degraded" as const),
+            timestamp: DateTime.formatIso(now),
+            version: VERSION,
+            sources: sources.map((s) => ({
+              name: s.name,
+              status: s.status,
+              ...(s.lastSuccessAt === undefined ? {} : { last_success_at: s.lastSuccessAt })
+            })),
+            stores: { rate_limits: rateLimits }
+          }
+        })
+      )
+      .handle("live", () => Effect.succeed({ status: "live" as const }))
+      .handle("ready", () => ready)
   })
 )

@@ -1,7 +1,7 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, References, Scope } from "effect"
-import { HttpRouter, HttpServer } from "effect/http"
+import { HttpServer } from "effect/http"
 import exampleCatalog from "../../../../examples/catalog.json" with { type: "json" }
 import * as ApiKeyFormat from "../../src/access/domain/ApiKeyFormat.ts"
 import * as KeyHash from "../../src/access/domain/KeyHash.ts"
@@ -52,7 +52,7 @@ export const serveGateway = async (
   const scope = Scope.makeUnsafe()
   const context = await Effect.runPromise(
     Layer.buildWithScope(
-      HttpRouter.serve(Gateway.layer, { disableLogger: true }).pipe(
+      Gateway.layer.pipe(
         Layer.provide(ports),
         Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
       ),

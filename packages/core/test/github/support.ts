@@ -1,7 +1,7 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, References, Scope } from "effect"
-import { HttpRouter, HttpServer } from "effect/http"
+import { HttpServer } from "effect/http"
 import { afterEach } from "vitest"
 import * as ApiKeyFormat from "../../src/access/domain/ApiKeyFormat.ts"
 import * as KeyHash from "../../src/access/domain/KeyHash.ts"
@@ -89,7 +89,7 @@ export const serve = async <E>(requirements: Layer.Layer<Gateway.Requirements, E
   const scope = Scope.makeUnsafe()
   const context = await Effect.runPromise(
     Layer.buildWithScope(
-      HttpRouter.serve(Gateway.layer, { disableLogger: true }).pipe(
+      Gateway.layer.pipe(
         Layer.provide(requirements),
         Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
         Layer.provide(Layer.succeed(References.MinimumLogLevel, "None"))

@@ -1,4 +1,4 @@
-import { Context, Effect, Layer } from "effect"
+import { Context, Data, Effect, Layer } from "effect"
 
 /** One rate-limit bucket: `limit` requests per `windowMs`. */
 export interface Bucket {
@@ -26,8 +26,17 @@ export interface Decision {
  * and a decision is one atomic read-modify-write, so it stays exact under concurrency and across
  * instances sharing a store.
  */
+/** The store could not decide: unreachable, too slow, or it answered with an error. */
+export class StoreUnavailable extends Data.TaggedError("RateLimitStoreUnavailable")<{ readonly cause: unknown }> {}
+
 export interface RateLimitStoreShape {
-  readonly hit: (bucket: Bucket, now: number) => Effect.Effect<Decision>
+  /** Fails when the store cannot be reached; the `RateLimiter` applies its failure policy (defects too). */
+  readonly hit: (bucket: Bucket, now: number) => Effect.Effect<Decision, StoreUnavailable>
+  /**
+   * The same decision made synchronously, for stores that keep their state in this process: the
+   * limiter then decides without running an effect, on the request path's fast lane.
+   */
+  readonly hitSync?: ((bucket: Bucket, now: number) => Decision) | undefined
 }
 
 export class RateLimitStore extends Context.Service<RateLimitStore, RateLimitStoreShape>()(
@@ -72,22 +81,21 @@ export const gcra = (
 }
 
 /** In one process: exact, since JavaScript runs one decision at a time. Idle buckets are dropped. */
-export const makeMemory = (): RateLimitStoreShape => {
+export const makeMemory = (): RateLimitStoreShape & { readonly hitSync: (bucket: Bucket, now: number) => Decision } => {
   const tats = new Map<string, number>()
   let sweepAt = 0
-  return {
-    hit: (bucket, now) =>
-      Effect.sync(() => {
-        if (now >= sweepAt) {
-          // A TAT in the past means a full bucket, the same as no entry: forget it.
-          for (const [key, tat] of tats) if (tat <= now) tats.delete(key)
-          sweepAt = now + 60_000
-        }
-        const { decision, tat } = gcra(bucket, tats.get(bucket.key), now)
-        tats.set(bucket.key, tat)
-        return decision
-      })
+  const hitSync = (bucket: Bucket, now: number): Decision => {
+    if (now >= sweepAt) {
+      // A TAT in the past means a full bucket, the same as no entry: forget it. This also bounds the
+      // map to the buckets active within one window.
+      for (const [key, tat] of tats) if (tat <= now) tats.delete(key)
+      sweepAt = now + 60_000
+    }
+    const { decision, tat } = gcra(bucket, tats.get(bucket.key), now)
+    tats.set(bucket.key, tat)
+    return decision
   }
+  return { hit: (bucket, now) => Effect.sync(() => hitSync(bucket, now)), hitSync }
 }
 
 export const layerMemory: Layer.Layer<RateLimitStore> = Layer.sync(RateLimitStore, makeMemory)

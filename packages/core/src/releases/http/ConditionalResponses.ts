@@ -1,5 +1,4 @@
-import { Effect } from "effect"
-import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { type HttpServerRequest, HttpServerResponse } from "effect/http"
 
 /**
  * Conditional responses for the catalog (`GET /projects...`) and update checks: a strong `ETag`
@@ -64,39 +63,31 @@ export const matches = (ifNoneMatch: string | undefined, etag: string): boolean 
   })
 }
 
-const pathOf = (url: string) => {
-  const query = url.indexOf("?")
-  return query === -1 ? url : url.slice(0, query)
-}
-
 const varyWith = (existing: string | undefined) =>
   existing === undefined || existing === "" ? "Authorization" : `${existing}, Authorization`
 
-/** Wraps the router: only successful JSON answers of the cacheable routes are touched. */
+/**
+ * Adds the validators to a response of the edge, synchronously: only successful JSON answers of
+ * the cacheable routes are touched (and hashed); `path` is the request's path without `/api/v2`.
+ */
 export const make =
   (options: Options) =>
-  <E, R>(
-    app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
-  ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
-    Effect.flatMap(Effect.service(HttpServerRequest.HttpServerRequest), (request) => {
-      const policy = policyFor(request.method, pathOf(request.url))
-      if (policy === undefined) return app
-      return Effect.flatMap(app, (response) => {
-        const body = response.body
-        if (response.status !== 200 || body._tag !== "Uint8Array" || !body.contentType.includes("json")) {
-          return Effect.succeed(response)
-        }
-        const etag = etagOf(body.body)
-        const headers = {
-          etag,
-          "cache-control":
-            policy === "update" ? "private, no-cache" : `private, max-age=${options.catalogMaxAgeSeconds}`,
-          vary: varyWith(response.headers.vary)
-        }
-        return Effect.succeed(
-          matches(request.headers["if-none-match"], etag)
-            ? HttpServerResponse.empty({ status: 304, headers })
-            : HttpServerResponse.setHeaders(response, headers)
-        )
-      })
-    })
+  (
+    request: HttpServerRequest.HttpServerRequest,
+    path: string,
+    response: HttpServerResponse.HttpServerResponse
+  ): HttpServerResponse.HttpServerResponse => {
+    if (response.status !== 200) return response
+    const policy = policyFor(request.method, path)
+    const body = response.body
+    if (policy === undefined || body._tag !== "Uint8Array" || !body.contentType.includes("json")) return response
+    const etag = etagOf(body.body)
+    const headers = {
+      etag,
+      "cache-control": policy === "update" ? "private, no-cache" : `private, max-age=${options.catalogMaxAgeSeconds}`,
+      vary: varyWith(response.headers.vary)
+    }
+    return matches(request.headers["if-none-match"], etag)
+      ? HttpServerResponse.empty({ status: 304, headers })
+      : HttpServerResponse.setHeaders(response, headers)
+  }

@@ -169,10 +169,21 @@ export const Health = Schema.Struct({
   status: Schema.Literals(["healthy", "degraded"]),
   timestamp: Text,
   version: Text,
-  sources: Schema.Array(Schema.Struct(SourceStatus))
+  sources: Schema.Array(Schema.Struct(SourceStatus)),
+  /** The stores the request path depends on; `degraded` while one cannot be reached (its fallback serves). */
+  stores: Schema.Struct({ rate_limits: Schema.Literals(["ok", "degraded"]) })
 })
 
 /** `GET /admin/sources`: each release source's status with its last error, redacted, for the admin. */
 export const SourcesDetail = Schema.Struct({
   sources: Schema.Array(Schema.Struct({ ...SourceStatus, last_error: Schema.optionalKey(Text) }))
+})
+
+/** `GET /health/live`: the process runs and answers. */
+export const Liveness = Schema.Struct({ status: Schema.Literal("live") })
+
+/** `GET /health/ready`: the catalog is loaded and every store answers. */
+export const Readiness = Schema.Struct({
+  status: Schema.Literal("ready"),
+  checks: Schema.Record(Schema.String, Schema.Literal("ok"))
 })
