@@ -34,8 +34,9 @@ describe("D1 migrations", () => {
         SqlStores.migrations.map((step) => step.id)
       )
       assert.deepStrictEqual(yield* Effect.promise(() => D1KeyStore.migrate(db)), [])
-      const recorded = yield* Effect.promise(() =>
-        db.prepare("SELECT migration_id, name FROM schema_migrations ORDER BY migration_id").all()
+      const recorded = yield* Effect.promise(
+        (): Promise<{ readonly results: unknown }> =>
+          db.prepare("SELECT migration_id, name FROM schema_migrations ORDER BY migration_id").all()
       )
       assert.deepStrictEqual(
         recorded.results,
