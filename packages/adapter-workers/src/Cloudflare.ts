@@ -25,7 +25,7 @@ export interface D1Database {
 export type DurableObjectId = {}
 
 export interface DurableObjectStub {
-  fetch(request: Request): Promise<Response>
+  fetch(url: string, init?: RequestInit): Promise<Response>
 }
 
 /** A Durable Object namespace binding: one object per name, wherever in the world it is called from. */

@@ -11,3 +11,6 @@ const gateway = WorkerHandler.make(env)
 export default {
   fetch: (request: Request): Promise<Response> => gateway(request)
 }
+
+/** The rate-limit buckets' Durable Object, bound as `RATE_LIMITER` in wrangler.toml. */
+export { RateLimiterObject } from "./DurableObjectRateLimitStore.ts"
