@@ -20,8 +20,10 @@ const tatKey = "tat"
  */
 export class RateLimiterObject {
   private tat: number | undefined
+  private readonly state: DurableObjectState
 
-  constructor(private readonly state: DurableObjectState) {
+  constructor(state: DurableObjectState) {
+    this.state = state
     void state.blockConcurrencyWhile(async () => {
       this.tat = await state.storage.get<number>(tatKey)
     })

@@ -2,6 +2,7 @@ import { afterAll } from "@effect/vitest"
 import { rateLimitStoreSuite } from "@lunarbit/gateway-core/testing"
 import { Effect, Layer } from "effect"
 import { Miniflare } from "miniflare"
+import type { DurableObjectNamespace } from "../../src/Cloudflare.ts"
 import * as DurableObjectRateLimitStore from "../../src/DurableObjectRateLimitStore.ts"
 import { bundleWorker, wranglerSetting } from "../bundle.ts"
 
@@ -22,7 +23,10 @@ rateLimitStoreSuite(
   "Durable Objects in workerd",
   Layer.unwrap(
     Effect.promise(async () =>
-      DurableObjectRateLimitStore.layer(await (await miniflare).getDurableObjectNamespace("RATE_LIMITER"))
+      DurableObjectRateLimitStore.layer(
+        // Miniflare types its proxy with its own copy of the Workers types.
+        (await (await miniflare).getDurableObjectNamespace("RATE_LIMITER")) as unknown as DurableObjectNamespace
+      )
     )
   )
 )
