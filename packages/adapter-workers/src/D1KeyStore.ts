@@ -30,12 +30,16 @@ export const migrate = async (
   return applied
 }
 
+const runners = new WeakMap<D1Database, <A>(query: () => Promise<A>) => Effect.Effect<A>>()
+
 /**
- * Runs `migrate` before the first operation of this isolate that reaches the database, not when the
- * layer is built: a Worker builds it at module scope, where I/O is not allowed. A failed migration
- * is retried by the next operation.
+ * Runs each query after `migrate`, which runs before the first query of this isolate to reach the
+ * database, not when the layer is built: a Worker builds it at module scope, where I/O is not
+ * allowed. A failed migration is retried by the next query. The stores sharing a database share it.
  */
-export const migrated = (db: D1Database) => {
+export const migrated = (db: D1Database): (<A>(query: () => Promise<A>) => Effect.Effect<A>) => {
+  const known = runners.get(db)
+  if (known !== undefined) return known
   let done = false
   const ready = Effect.suspend(() =>
     done
@@ -50,7 +54,9 @@ export const migrated = (db: D1Database) => {
           }
         )
   )
-  return <A>(query: () => Promise<A>): Effect.Effect<A> => Effect.andThen(ready, Effect.promise(query))
+  const run = <A>(query: () => Promise<A>): Effect.Effect<A> => Effect.andThen(ready, Effect.promise(query))
+  runners.set(db, run)
+  return run
 }
 
 /**

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers"
+import type { ExecutionContext } from "./Cloudflare.ts"
 import * as WorkerHandler from "./WorkerHandler.ts"
 
 /**
@@ -9,7 +10,7 @@ import * as WorkerHandler from "./WorkerHandler.ts"
 const gateway = WorkerHandler.make(env)
 
 export default {
-  fetch: (request: Request): Promise<Response> => gateway(request)
+  fetch: (request: Request, _env: unknown, ctx: ExecutionContext): Promise<Response> => gateway(request, ctx)
 }
 
 /** The rate-limit buckets' Durable Object, bound as `RATE_LIMITER` in wrangler.toml. */
