@@ -1,6 +1,6 @@
 import { Effect, Layer } from "effect"
 import { HttpRouter, HttpServer, type HttpServerResponse } from "effect/http"
-import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
+import { HttpApiBuilder } from "effect/http-api"
 import { KeysHandlers } from "./access/http/KeysHandlers.ts"
 import { Authenticated } from "./access/http/Middleware.ts"
 import { AuthenticatedLive, ErrorHandlingLive } from "./access/http/MiddlewareLive.ts"
@@ -16,6 +16,7 @@ import { OpenAiCompatHandlers } from "./ai/http/OpenAiCompatHandlers.ts"
 import * as ModelRouter from "./ai/services/ModelRouter.ts"
 import { GatewayConfig } from "./config/GatewayConfig.ts"
 import { Api } from "./http/Api.ts"
+import * as DocsPage from "./http/DocsPage.ts"
 import * as Edge from "./http/Edge.ts"
 import * as RouteTable from "./http/RouteTable.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
@@ -60,7 +61,7 @@ const Handlers = Layer.mergeAll(
 
 const Routes = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
   Layer.provide(Handlers),
-  Layer.merge(HttpApiScalar.layer(Api, { path: docsPath }))
+  Layer.merge(DocsPage.routes(docsPath))
 )
 
 const EdgeLive = HttpRouter.middleware(
@@ -69,6 +70,7 @@ const EdgeLive = HttpRouter.middleware(
     const authentication = yield* Authentication.Authentication
     const rateLimiter = yield* RateLimiter.RateLimiter
     const usage = yield* UsageRecorder.UsageRecorder
+    const docsPage = yield* DocsPage.DocsPage
     const routes = RouteTable.fromApi(Api, Authenticated, [
       { method: "GET", path: openapiPath, public: true },
       { method: "GET", path: docsPath, public: true }
@@ -77,6 +79,7 @@ const EdgeLive = HttpRouter.middleware(
       docsUrl: config.docsUrl,
       maxBodyBytes: config.maxBodyBytes,
       docsPath,
+      docsPolicy: docsPage.contentSecurityPolicy,
       routes,
       authenticate: authentication.authenticate,
       rateLimiter,

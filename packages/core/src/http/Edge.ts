@@ -36,16 +36,14 @@ export const securityHeaders = {
   "content-security-policy": "default-src 'self'"
 } as const
 
-// The interactive documentation runs Scalar's inline script and styles; everything else keeps the strict policy.
-const docsPolicy =
-  "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:"
-
 /** Routes served at the root are also served under this prefix, as the spec's v2 base URL. */
 export const versionPrefix = "/api/v2"
 
 export interface EdgeOptions {
   readonly docsUrl: string
   readonly docsPath: string
+  /** The interactive documentation's content security policy (`DocsPage`); every other path keeps the strict one. */
+  readonly docsPolicy: string
   readonly maxBodyBytes: number
   readonly routes: ReadonlyArray<RouteTable.RouteEntry>
   readonly authenticate: (credential: string) => Effect.Effect<Principal, Errors.Unauthorized>
@@ -249,7 +247,7 @@ export const make = (options: EdgeOptions) => {
 
       const final = HttpServerResponse.setHeaders(response, {
         ...securityHeaders,
-        ...(path === options.docsPath ? { "content-security-policy": docsPolicy } : {}),
+        ...(path === options.docsPath ? { "content-security-policy": options.docsPolicy } : {}),
         ...rateHeaders,
         ...(origin === undefined || (response.status === 204 && request.method === "OPTIONS")
           ? {}
