@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers"
-import { type Cloudflare, WorkerHandler } from "@lunarbit/gateway-workers"
+import { WorkerHandler } from "@lunarbit/gateway-workers"
 import catalog from "../catalog.json" with { type: "json" }
 
 /**
@@ -7,11 +7,7 @@ import catalog from "../catalog.json" with { type: "json" }
  * variable or a secret to 5 KB, a module is limited only by the Worker's size. The other bindings
  * (API_KEY_ADMIN, LOG_LEVEL, DB, RATE_LIMITER, ...) are read as usual.
  */
-const gateway = WorkerHandler.make({ ...env, CATALOG: catalog })
-
-export default {
-  fetch: (request: Request, _env: unknown, ctx: Cloudflare.ExecutionContext): Promise<Response> => gateway(request, ctx)
-}
+export default WorkerHandler.make({ ...env, CATALOG: catalog })
 
 /** The rate-limit buckets' Durable Object, for a `RATE_LIMITER` binding. */
 export { RateLimiterObject } from "@lunarbit/gateway-workers"
