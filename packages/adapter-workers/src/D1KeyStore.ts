@@ -68,16 +68,12 @@ export const migrated = (db: D1Database): (<A>(query: () => Promise<A>) => Effec
 export const make = (db: D1Database, now: () => number = Date.now): KeyStore.KeyStoreShape => {
   const { statements, keyFromRow, usageFromRow, auditFromRow } = SqlStores
   const query = migrated(db)
+  const bound = (sql: string, values: ReadonlyArray<unknown>) => db.prepare(sql).bind(...values)
   const rows = (sql: string, ...values: ReadonlyArray<unknown>) =>
-    query(
-      async () =>
-        (
-          await db
-            .prepare(sql)
-            .bind(...values)
-            .all()
-        ).results
-    )
+    query(async () => (await bound(sql, values).all()).results)
+  /** Runs a write; its number of changed rows. */
+  const write = (sql: string, ...values: ReadonlyArray<unknown>) =>
+    query(async () => (await bound(sql, values).run()).meta.changes)
 
   return {
     findByHash: (hash) =>
@@ -88,20 +84,10 @@ export const make = (db: D1Database, now: () => number = Date.now): KeyStore.Key
     findByName: (name) => Effect.map(rows(statements.keyByName, name), (found) => found.map(keyFromRow)[0]),
     list: Effect.map(rows(statements.allKeys), (found) => found.map(keyFromRow)),
     create: (key) =>
-      Effect.flatMap(
-        query(() =>
-          db
-            .prepare(statements.insertKey)
-            .bind(...SqlStores.keyValues(key))
-            .run()
-        ),
-        (result) => (result.meta.changes === 0 ? Effect.fail(new KeyStore.DuplicateKeyName(key.name)) : Effect.void)
+      Effect.flatMap(write(statements.insertKey, ...SqlStores.keyValues(key)), (changed) =>
+        changed === 0 ? Effect.fail(new KeyStore.DuplicateKeyName(key.name)) : Effect.void
       ),
-    revoke: (name, at) =>
-      Effect.map(
-        query(() => db.prepare(statements.revokeKey).bind(at, name).run()),
-        (result) => result.meta.changes > 0
-      ),
+    revoke: (name, at) => Effect.map(write(statements.revokeKey, at, name), (changed) => changed > 0),
     rotate: (name, rotation) =>
       Effect.map(
         rows(statements.rotateKey, rotation.hash, rotation.last4, rotation.previousExpiresAt, name),
@@ -121,15 +107,7 @@ export const make = (db: D1Database, now: () => number = Date.now): KeyStore.Key
       )
     },
     usage: Effect.map(rows(statements.usage), (found) => found.map(usageFromRow)),
-    appendAudit: (event) =>
-      Effect.asVoid(
-        query(() =>
-          db
-            .prepare(statements.appendAudit)
-            .bind(...SqlStores.auditValues(event))
-            .run()
-        )
-      ),
+    appendAudit: (event) => Effect.asVoid(write(statements.appendAudit, ...SqlStores.auditValues(event))),
     listAudit: ({ offset, limit }) =>
       Effect.map(
         Effect.all([rows(statements.auditPage, limit, offset), rows(statements.auditTotal)]),

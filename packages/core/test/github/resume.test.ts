@@ -24,6 +24,15 @@ const throughJson = (
 ): ReadonlyMap<string, GitHubReleaseSource.SavedRepository> =>
   new Map(Object.entries(JSON.parse(JSON.stringify(Object.fromEntries(saved)))))
 
+/** A repository with one release, synchronised once by a first source, and that source's saved state. */
+const syncedOnce = async () => {
+  const github = await fake()
+  github.release("lunarbit/trackly", { tag: "v1.0.0", assets: [{ name: "trackly-1.0.0-win-x64.exe", content: "MZ" }] })
+  const first = await resumable(github.url)
+  await Effect.runPromise(first.source.sync!)
+  return { github, saved: throughJson(await Effect.runPromise(first.saved)) }
+}
+
 describe("GitHubReleaseSource resumed from saved state", () => {
   it("does not synchronise until asked when its background synchronisation is off", async () => {
     const github = await fake()
@@ -38,14 +47,7 @@ describe("GitHubReleaseSource resumed from saved state", () => {
   })
 
   it("serves the saved projects at once and asks GitHub with the saved ETag", async () => {
-    const github = await fake()
-    github.release("lunarbit/trackly", {
-      tag: "v1.0.0",
-      assets: [{ name: "trackly-1.0.0-win-x64.exe", content: "MZ" }]
-    })
-    const first = await resumable(github.url)
-    await Effect.runPromise(first.source.sync!)
-    const saved = throughJson(await Effect.runPromise(first.saved))
+    const { github, saved } = await syncedOnce()
 
     const second = await resumable(github.url, saved)
     // Before any request to GitHub, the catalog is the one saved.
@@ -59,14 +61,7 @@ describe("GitHubReleaseSource resumed from saved state", () => {
   })
 
   it("keeps serving the saved projects when the first synchronisation fails", async () => {
-    const github = await fake()
-    github.release("lunarbit/trackly", {
-      tag: "v1.0.0",
-      assets: [{ name: "trackly-1.0.0-win-x64.exe", content: "MZ" }]
-    })
-    const first = await resumable(github.url)
-    await Effect.runPromise(first.source.sync!)
-    const saved = throughJson(await Effect.runPromise(first.saved))
+    const { github, saved } = await syncedOnce()
     github.refuse({ status: 429, retryAfter: 60 })
     const second = await resumable(github.url, saved)
     expect((await Effect.runPromise(second.source.sync!))[0]).toMatchObject({ status: "failed", projects: ["trackly"] })
