@@ -2,6 +2,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import {
   type AIProvider,
   BuildVerification,
+  DocsPage,
   Gateway,
   GatewayConfig,
   GitHubReleaseSource,
@@ -106,6 +107,8 @@ const hosted = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
     options,
     layer.pipe(
       Layer.provide(ModelRouter.registerProviders(...(options.aiProviders ?? []))),
+      // Node has no size limit: the docs page carries its script, and works offline.
+      Layer.provide(DocsPage.layer(DocsPage.inline)),
       Layer.provide(logger(options)),
       Layer.provideMerge(GatewayConfig.GatewayConfig.layer)
     )

@@ -1,8 +1,9 @@
 import { PgClient } from "@effect/sql-pg"
-import { KeyStore } from "@lunarbit/gateway-core"
+import { KeyStore, SqlStores } from "@lunarbit/gateway-core"
 import { Array as Arr, Config, Effect, Layer } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
-import { auditFromRow, keyFromRow, keyValues, mergeDeltas, usageFromRow } from "./SqliteKeyStore.ts"
+
+const { auditFromRow, keyFromRow, keyValues, mergeDeltas, usageFromRow } = SqlStores
 
 /**
  * The schema, as `SqliteKeyStore`'s steps 1 and 3 (download counts stay in SQLite, see `Stores.ts`), with

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite"
-import { DownloadStore } from "@lunarbit/gateway-core"
+import { DownloadStore, SqlStores } from "@lunarbit/gateway-core"
 import { Config, Duration, Effect, Layer, Schedule, type Scope, Semaphore } from "effect"
 import * as SqliteKeyStore from "./SqliteKeyStore.ts"
 
@@ -26,13 +26,11 @@ export const sqlitePersistence = (db: DatabaseSync): Persistence => {
   // \`node:sqlite\` waits for a lock synchronously, holding up the whole event loop: this connection
   // gives up almost at once instead, and the batch waits for the next flush.
   db.exec("PRAGMA busy_timeout = 50")
-  const add = db.prepare(
-    "INSERT INTO downloads (build, count) VALUES (?, ?) ON CONFLICT (build) DO UPDATE SET count = count + excluded.count"
-  )
+  const add = db.prepare(SqlStores.statements.addDownloads)
   return {
     load: Effect.sync(() =>
       db
-        .prepare("SELECT build, count FROM downloads")
+        .prepare(SqlStores.statements.downloads)
         .all()
         .map((row) => [row.build as string, Number(row.count)] as const)
     ),

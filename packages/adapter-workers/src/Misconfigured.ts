@@ -37,7 +37,7 @@ export const fromFailure = (failure: unknown): Problem => {
   }
 }
 
-/** A Worker keeps no key beyond an isolate's life: without `API_KEY_ADMIN` it has no lasting credential. */
+/** Without `API_KEY_ADMIN` no key can be created, and a Worker without D1 has no other credential. */
 export const missingAdminKey: Problem = {
   msg: "The gateway cannot serve: API_KEY_ADMIN is not set; add it with `npx wrangler secret put API_KEY_ADMIN`",
   fields: {},

@@ -23,7 +23,7 @@ afterEach(() => {
 
 /** Asks a Worker built from `env` twice, and returns its error envelope and its fatal log lines. */
 const refusal = async (env: Record<string, unknown>) => {
-  const fetch = WorkerHandler.make(env)
+  const { fetch } = WorkerHandler.make(env)
   const answers = [
     await read(await fetch(new Request("http://gateway.test/health"))),
     await read(
@@ -45,7 +45,7 @@ const refusal = async (env: Record<string, unknown>) => {
 
 describe("WorkerHandler.make", () => {
   it("serves the gateway from a catalog bound as text", async () => {
-    const fetch = WorkerHandler.make({ CATALOG: catalogText, API_KEY_ADMIN: adminKey })
+    const { fetch } = WorkerHandler.make({ CATALOG: catalogText, API_KEY_ADMIN: adminKey })
     const answer = await read(
       await fetch(
         new Request("http://gateway.test/projects/csviewer", { headers: { authorization: `Bearer ${adminKey}` } })

@@ -35,7 +35,6 @@ const launcherCheck = JSON.stringify({
 export const exchanges: ReadonlyArray<Exchange> = [
   { name: "health", path: "/health", status: 200, includes: { status: "healthy", version: "2.0.0" } },
   { name: "OpenAPI document", path: "/openapi.json", status: 200, includes: { openapi: "3.1.0" } },
-  { name: "interactive docs", path: "/docs", status: 200 },
   { name: "project list", path: "/projects", key, status: 200, includes: { total: 3 } },
   { name: "project details", path: "/projects/trackly", key, status: 200, includes: { id: "trackly" } },
   {

@@ -1,6 +1,6 @@
 import { Context, Effect, Layer } from "effect"
 import { FindMyWay, HttpEffect, HttpServer, type HttpServerRequest, type HttpServerResponse } from "effect/http"
-import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
+import { HttpApiBuilder } from "effect/http-api"
 import { KeysHandlers } from "./access/http/KeysHandlers.ts"
 import { Authenticated } from "./access/http/Middleware.ts"
 import { AuthenticatedLive, ErrorHandlingLive } from "./access/http/MiddlewareLive.ts"
@@ -16,6 +16,7 @@ import { OpenAiCompatHandlers } from "./ai/http/OpenAiCompatHandlers.ts"
 import * as ModelRouter from "./ai/services/ModelRouter.ts"
 import { GatewayConfig } from "./config/GatewayConfig.ts"
 import { Api } from "./http/Api.ts"
+import * as DocsPage from "./http/DocsPage.ts"
 import * as Edge from "./http/Edge.ts"
 import * as RouteCollector from "./http/RouteCollector.ts"
 import * as RouteTable from "./http/RouteTable.ts"
@@ -78,7 +79,7 @@ const Handlers = Layer.mergeAll(
 // Every endpoint of the HttpApi as HttpApiBuilder compiles it, plus the OpenAPI document and the docs page.
 const Endpoints = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
   Layer.provide(Handlers),
-  Layer.merge(HttpApiScalar.layer(Api, { path: docsPath }))
+  Layer.merge(DocsPage.routes(docsPath))
 )
 
 /** The gateway's HTTP app: the edge and the dispatcher compiled from the `HttpApi`. */
@@ -92,6 +93,7 @@ const compile = Effect.gen(function* () {
   const authentication = yield* Authentication.Authentication
   const rateLimiter = yield* RateLimiter.RateLimiter
   const usage = yield* UsageRecorder.UsageRecorder
+  const docsPage = yield* DocsPage.DocsPage
   const router = FindMyWay.make<Edge.Endpoint>()
   for (const endpoint of yield* RouteCollector.collect(Endpoints)) {
     if (endpoint.method === "*") router.all(endpoint.path, endpoint)
@@ -101,6 +103,7 @@ const compile = Effect.gen(function* () {
     docsUrl: config.docsUrl,
     maxBodyBytes: config.maxBodyBytes,
     docsPath,
+    docsPolicy: docsPage.contentSecurityPolicy,
     router,
     routes: RouteTable.fromApi(Api, Authenticated, [
       { method: "GET", path: openapiPath, public: true },

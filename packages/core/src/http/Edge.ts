@@ -37,10 +37,6 @@ export const securityHeaders = {
   "content-security-policy": "default-src 'self'"
 } as const
 
-// The interactive documentation runs Scalar's inline script and styles; everything else keeps the strict policy.
-const docsPolicy =
-  "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:"
-
 /** Routes served at the root are also served under this prefix, as the spec's v2 base URL. */
 export const versionPrefix = "/api/v2"
 
@@ -53,6 +49,8 @@ export type Endpoint = HttpRouter.Route<unknown, unknown>
 export interface EdgeOptions {
   readonly docsUrl: string
   readonly docsPath: string
+  /** The interactive documentation's content security policy (`DocsPage`); every other path keeps the strict one. */
+  readonly docsPolicy: string
   readonly maxBodyBytes: number
   /** The prebuilt router of every endpoint, one lookup per request. */
   readonly router: FindMyWay.Router<Endpoint>
@@ -129,7 +127,7 @@ export const make = (
   const finish = (exchange: Exchange, response: HttpServerResponse.HttpServerResponse) => {
     const { original, principal, origin, scope } = exchange
     const headers: Record<string, string> = { ...securityHeaders }
-    if (exchange.path === options.docsPath) headers["content-security-policy"] = docsPolicy
+    if (exchange.path === options.docsPath) headers["content-security-policy"] = options.docsPolicy
     if (exchange.rateHeaders !== undefined) Object.assign(headers, exchange.rateHeaders)
     if (origin !== undefined && !(response.status === 204 && original.method === "OPTIONS")) {
       Object.assign(headers, Cors.responseHeaders(origin, response.headers.vary))

@@ -1,5 +1,6 @@
 import { Context, Duration, Effect, Layer, Schedule } from "effect"
 import { KeyStore, type KeyUsage, type UsageDelta } from "../ports/KeyStore.ts"
+import { UsageFlush } from "./UsageFlush.ts"
 
 /**
  * Per-key usage (requests, errors, tokens, last use), counted in memory on the request path and
@@ -111,13 +112,18 @@ export const make = (store: typeof KeyStore.Service, clock: () => number = Date.
  */
 export const flushInterval = Duration.millis(100)
 
-/** The recorder with its background flush, and a last flush when the layer is released. */
+/**
+ * The recorder with its background flush (unless the host took the flush, see `UsageFlush`), and a
+ * last flush when the layer is released.
+ */
 export const layer: Layer.Layer<UsageRecorder, never, KeyStore> = Layer.effect(
   UsageRecorder,
   Effect.gen(function* () {
     const recorder = make(yield* KeyStore)
     yield* Effect.addFinalizer(() => recorder.flush)
-    yield* Effect.forkScoped(Effect.repeat(recorder.flush, Schedule.spaced(flushInterval)))
+    const takeFlush = yield* UsageFlush
+    if (takeFlush !== undefined) takeFlush(recorder.flush)
+    else yield* Effect.forkScoped(Effect.repeat(recorder.flush, Schedule.spaced(flushInterval)))
     return recorder
   })
 )

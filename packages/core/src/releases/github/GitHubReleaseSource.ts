@@ -26,6 +26,33 @@ export interface Options {
   /** Repositories synchronised at the same time; default 2. */
   readonly concurrency?: number | undefined
   readonly fetch?: typeof globalThis.fetch | undefined
+  /** `false`: synchronise only on `sync` (see `CatalogSync.Options.background`). Default `true`. */
+  readonly background?: boolean | undefined
+  /**
+   * Each repository's state as `saved` last handed it over (by repository name), to resume from:
+   * its ETags, so the first requests are conditional, and its projects. For hosts that keep the
+   * source's state between processes (a Worker, in KV).
+   */
+  readonly resume?: ReadonlyMap<string, SavedRepository> | undefined
+}
+
+/**
+ * What a repository's synchronisation keeps for the next one, as JSON: the release list's pages
+ * with their ETags, checksum file texts, assets by download URL, when it was first seen, and the
+ * projects it fed.
+ */
+export interface SavedRepository {
+  readonly pages: ReadonlyArray<readonly [string, GitHubApi.Page]>
+  readonly texts: ReadonlyArray<readonly [string, string]>
+  readonly assets: ReadonlyArray<readonly [string, GitHubApi.Asset]>
+  readonly firstSeen?: string | undefined
+  readonly projects?: ReadonlyArray<Project> | undefined
+}
+
+/** The source, and each repository's state after its last successful synchronisation. */
+export interface Resumable {
+  readonly source: ReleaseSourceShape
+  readonly saved: Effect.Effect<ReadonlyMap<string, SavedRepository>>
 }
 
 // Checksum files are small; anything bigger is not one.
@@ -43,14 +70,29 @@ interface RepositoryState {
 
 const textKey = (asset: GitHubApi.Asset) => `${asset.id}@${asset.updated_at}`
 
-const unit = (client: GitHubApi.GitHubClient, repository: string, projects: ReadonlyArray<ProjectConfig>) => {
-  let state: RepositoryState = {
-    pages: new Map(),
-    texts: new Map(),
-    assets: new Map(),
-    firstSeen: undefined,
-    projects: undefined
-  }
+const restore = (saved: SavedRepository | undefined): RepositoryState => ({
+  pages: new Map(saved?.pages ?? []),
+  texts: new Map(saved?.texts ?? []),
+  assets: new Map(saved?.assets ?? []),
+  firstSeen: saved?.firstSeen,
+  projects: saved?.projects
+})
+
+const save = (state: RepositoryState): SavedRepository => ({
+  pages: [...state.pages],
+  texts: [...state.texts],
+  assets: [...state.assets],
+  ...(state.firstSeen === undefined ? {} : { firstSeen: state.firstSeen }),
+  ...(state.projects === undefined ? {} : { projects: state.projects })
+})
+
+const unit = (
+  client: GitHubApi.GitHubClient,
+  repository: string,
+  projects: ReadonlyArray<ProjectConfig>,
+  saved: SavedRepository | undefined
+) => {
+  let state: RepositoryState = restore(saved)
 
   const fetch = Effect.gen(function* () {
     const list = yield* client.listReleases(repository, state.pages)
@@ -87,13 +129,19 @@ const unit = (client: GitHubApi.GitHubClient, repository: string, projects: Read
   })
 
   return {
-    unit: { source: "github", target: repository, fetch } satisfies CatalogSync.SyncUnit,
-    assetFor: (url: string) => state.assets.get(url)
+    repository,
+    unit: { source: "github", target: repository, initial: saved?.projects, fetch } satisfies CatalogSync.SyncUnit,
+    assetFor: (url: string) => state.assets.get(url),
+    saved: () => save(state)
   }
 }
 
 /** Starts the source in the current scope; closing the scope stops its background synchronisation. */
 export const make = (options: Options): Effect.Effect<ReleaseSourceShape, never, Scope.Scope> =>
+  Effect.map(makeResumable(options), (resumable) => resumable.source)
+
+/** `make`, with each repository's state to save and hand back as `Options.resume` next time. */
+export const makeResumable = (options: Options): Effect.Effect<Resumable, never, Scope.Scope> =>
   Effect.gen(function* () {
     const client = GitHubApi.make({
       apiUrl: options.apiUrl ?? "https://api.github.com",
@@ -109,21 +157,27 @@ export const make = (options: Options): Effect.Effect<ReleaseSourceShape, never,
       entry.projects.push(project)
       byRepository.set(key, entry)
     }
-    const units = [...byRepository.values()].map((entry) => unit(client, entry.repository, entry.projects))
+    const units = [...byRepository.values()].map((entry) =>
+      unit(client, entry.repository, entry.projects, options.resume?.get(entry.repository))
+    )
     const engine = yield* CatalogSync.make({
       units: units.map((u) => u.unit),
       interval: options.syncInterval ?? Duration.minutes(5),
-      concurrency: options.concurrency
+      concurrency: options.concurrency,
+      background: options.background
     })
     return {
-      ...engine,
-      artifactRequest: (build) => {
-        for (const u of units) {
-          const asset = u.assetFor(build.download_url)
-          if (asset !== undefined) return client.artifactRequest(asset)
+      source: {
+        ...engine,
+        artifactRequest: (build) => {
+          for (const u of units) {
+            const asset = u.assetFor(build.download_url)
+            if (asset !== undefined) return client.artifactRequest(asset)
+          }
+          return undefined
         }
-        return undefined
-      }
+      },
+      saved: Effect.sync(() => new Map(units.map((u) => [u.repository, u.saved()])))
     }
   })
 

@@ -20,6 +20,8 @@ export interface SyncUnit {
    * Fetches the unit's projects. It owns its incremental state (ETags, caches) and must commit it
    * only when it succeeds; `changed: false` means the backend confirmed the last answer.
    */
+  /** The projects the unit last fed, when resuming (served until a synchronisation replaces them). */
+  readonly initial?: ReadonlyArray<Project> | undefined
   readonly fetch: Effect.Effect<
     { readonly changed: boolean; readonly projects: ReadonlyArray<Project> },
     GatewayErrorShape
@@ -30,6 +32,11 @@ export interface Options {
   readonly units: ReadonlyArray<SyncUnit>
   /** Time between background synchronisations; each starts when the previous one ended. */
   readonly interval: Duration.Input
+  /**
+   * `false`: no background synchronisation, only `sync` on demand, for hosts whose timers do not
+   * outlive a request (a Worker synchronises from its cron trigger). Default `true`.
+   */
+  readonly background?: boolean | undefined
   /** Units fetched at the same time; the backend's quota is shared, so keep it small. */
   readonly concurrency?: number | undefined
 }
@@ -53,8 +60,12 @@ export const make = (options: Options): Effect.Effect<ReleaseSourceShape, never,
     const scope = yield* Effect.scope
     // Work started by a caller (an admin request) runs as the engine's own: its logger, not the request's.
     const context = yield* Effect.context<never>()
-    const states = new Map<string, UnitState>(options.units.map((u) => [u.target, { projects: undefined }]))
-    let current: CatalogIndex.CatalogIndex = CatalogIndex.empty
+    const states = new Map<string, UnitState>(options.units.map((u) => [u.target, { projects: u.initial }]))
+    // Resumed projects are served at once; were they to fail the checks together, the first sync decides.
+    let current: CatalogIndex.CatalogIndex = yield* Effect.orElseSucceed(
+      CatalogLoader.load({ projects: options.units.flatMap((u) => u.initial ?? []) }),
+      () => CatalogIndex.empty
+    )
     // One synchronisation per unit at a time: later callers wait for the one in flight.
     const inflight = new Map<string, Deferred.Deferred<SyncOutcome>>()
 
@@ -131,7 +142,8 @@ export const make = (options: Options): Effect.Effect<ReleaseSourceShape, never,
 
     const syncAll = Effect.forEach(options.units, syncUnit, { concurrency: options.concurrency ?? 2 })
 
-    yield* Effect.forkIn(Effect.repeat(syncAll, Schedule.spaced(options.interval)), scope)
+    if (options.background !== false)
+      yield* Effect.forkIn(Effect.repeat(syncAll, Schedule.spaced(options.interval)), scope)
 
     const health = Effect.sync(
       (): ReadonlyArray<SourceHealth> =>
