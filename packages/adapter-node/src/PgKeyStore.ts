@@ -5,7 +5,7 @@ import { Migrator, SqlClient } from "effect/sql"
 import { auditFromRow, keyFromRow, keyValues, mergeDeltas, usageFromRow } from "./SqliteKeyStore.ts"
 
 /**
- * The schema, as `SqliteKeyStore`'s step 1 (download counts stay in SQLite, see `Stores.ts`), with
+ * The schema, as `SqliteKeyStore`'s steps 1 and 3 (download counts stay in SQLite, see `Stores.ts`), with
  * the same columns so the row codec is shared. Counters are bigint; `last_used_at` compares byte by
  * byte (`COLLATE "C"`), as ISO 8601 strings must, whatever the database's locale.
  */
@@ -47,6 +47,19 @@ const schema = {
     )`
     // Pruning old events and reading a period go by time; the listing itself goes by id.
     yield* sql`CREATE INDEX audit_events_at ON audit_events (at)`
+  }),
+  "2_rollouts": Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE rollouts (
+      project text NOT NULL,
+      channel text NOT NULL,
+      version text NOT NULL,
+      percentage integer NOT NULL,
+      paused boolean NOT NULL,
+      updated_at text NOT NULL,
+      updated_by text NOT NULL,
+      PRIMARY KEY (project, channel, version)
+    )`
   })
 }
 

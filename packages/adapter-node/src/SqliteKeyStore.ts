@@ -19,7 +19,7 @@ export interface Migration {
 }
 
 /**
- * The gateway's SQLite schema: keys, usage and audit (1), download counts (2). Timestamps are the
+ * The gateway's SQLite schema: keys, usage and audit (1), download counts (2), rollout states (3). Timestamps are the
  * ISO 8601 strings of the port, stored verbatim so a round trip is exact and they sort as text.
  */
 export const migrations: ReadonlyArray<Migration> = [
@@ -68,6 +68,22 @@ export const migrations: ReadonlyArray<Migration> = [
     id: 2,
     name: "downloads",
     sql: "CREATE TABLE downloads (build TEXT PRIMARY KEY NOT NULL, count INTEGER NOT NULL);"
+  },
+  {
+    id: 3,
+    name: "rollouts",
+    sql: `
+      CREATE TABLE rollouts (
+        project TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        version TEXT NOT NULL,
+        percentage INTEGER NOT NULL,
+        paused INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (project, channel, version)
+      );
+    `
   }
 ]
 

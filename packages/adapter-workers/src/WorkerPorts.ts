@@ -1,11 +1,11 @@
-import { DownloadStore, KeyStore, RateLimitStore, ReleaseSource } from "@lunarbit/gateway-core"
+import { DownloadStore, KeyStore, RateLimitStore, ReleaseSource, RolloutStore } from "@lunarbit/gateway-core"
 import { Effect, Layer } from "effect"
 import { catalogDocument, type WorkerBindings } from "./WorkerBindings.ts"
 
 /**
  * The ports a Worker serves from its bindings: the catalog of the `CATALOG` binding, held in memory;
  * API keys, download counts and rate-limit buckets kept in the isolate's memory, so a key created
- * through `/admin/keys` lasts only as long as the isolate and `API_KEY_ADMIN` is the lasting
+ * through `/admin/keys` (or a rollout changed through the admin endpoints) lasts only as long as the isolate and `API_KEY_ADMIN` is the lasting
  * credential. Building it fails with `InvalidCatalog` when the binding is missing or does not pass
  * the core's checks.
  */
@@ -14,5 +14,6 @@ export const layer = (env: WorkerBindings) =>
     Layer.unwrap(Effect.map(catalogDocument(env.CATALOG), ReleaseSource.layerMemory)),
     KeyStore.layerMemory(),
     DownloadStore.layerMemory,
-    RateLimitStore.layerMemory
+    RateLimitStore.layerMemory,
+    RolloutStore.layerMemory
   )

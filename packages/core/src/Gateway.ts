@@ -25,16 +25,19 @@ import { ProjectsHandlers } from "./releases/http/ProjectsHandlers.ts"
 import { UpdatesHandlers } from "./releases/http/UpdatesHandlers.ts"
 import type { DownloadStore } from "./releases/ports/DownloadStore.ts"
 import type { ReleaseSource } from "./releases/ports/ReleaseSource.ts"
+import type { RolloutStore } from "./releases/ports/RolloutStore.ts"
 import * as Releases from "./releases/services/Releases.ts"
+import * as Rollouts from "./releases/services/Rollouts.ts"
 import * as Updates from "./releases/services/Updates.ts"
 
 export const openapiPath = "/openapi.json"
 export const docsPath = "/docs"
 
 /** What the gateway needs from its host: the ports and the configuration. */
-export type Requirements = GatewayConfig | ReleaseSource | KeyStore | DownloadStore | RateLimitStore
+export type Requirements = GatewayConfig | ReleaseSource | KeyStore | DownloadStore | RateLimitStore | RolloutStore
 
 const Services = Layer.mergeAll(Keys.layer, Updates.layer, RateLimiter.layer, UsageRecorder.layer).pipe(
+  Layer.provideMerge(Rollouts.layer),
   Layer.provideMerge(Layer.mergeAll(Authentication.layer, Releases.layer))
 )
 

@@ -48,7 +48,10 @@ describe("PgKeyStore", () => {
             SELECT migration_id, name FROM schema_migrations ORDER BY migration_id`.pipe(Effect.orDie)
           assert.deepStrictEqual(
             applied.map((row) => [row.migration_id, row.name]),
-            [[1, "keys"]]
+            [
+              [1, "keys"],
+              [2, "rollouts"]
+            ]
           )
           // Applying again directly finds nothing to do.
           assert.deepStrictEqual(yield* PgKeyStore.migrate.pipe(Effect.provideService(SqlClient.SqlClient, sql)), [])
@@ -72,7 +75,7 @@ describe("PgKeyStore", () => {
       yield* gateways[0]!.create(key)
       assert.deepStrictEqual(yield* gateways[3]!.findByHash("h"), key)
       const steps = yield* sql`SELECT migration_id FROM fresh_start.schema_migrations`.pipe(Effect.orDie)
-      assert.deepStrictEqual(steps, [{ migration_id: 1 }])
+      assert.deepStrictEqual(steps, [{ migration_id: 1 }, { migration_id: 2 }])
     }).pipe(Effect.scoped)
   )
 

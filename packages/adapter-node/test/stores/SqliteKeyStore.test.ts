@@ -108,32 +108,35 @@ describe("SqliteKeyStore", () => {
       yield* Effect.scoped(
         Effect.gen(function* () {
           const db = yield* SqliteKeyStore.open({ path: ":memory:" })
-          assert.strictEqual(db.prepare("SELECT count(*) AS n FROM schema_migrations").get()?.n, 2)
+          assert.strictEqual(
+            db.prepare("SELECT count(*) AS n FROM schema_migrations").get()?.n,
+            SqliteKeyStore.migrations.length
+          )
         })
       )
       // Turn a database back into one made by the first release only: the next open adds the rest.
       yield* Effect.scoped(
         Effect.gen(function* () {
           const db = yield* SqliteKeyStore.open({ path })
-          db.exec("DROP TABLE downloads; DELETE FROM schema_migrations WHERE migration_id = 2")
+          db.exec("DROP TABLE downloads; DROP TABLE rollouts; DELETE FROM schema_migrations WHERE migration_id >= 2")
         })
       )
       yield* Effect.scoped(SqliteKeyStore.open({ path }))
       assert.deepStrictEqual(
         migrationRows(path).map((row) => row.migration_id),
-        [1, 2]
+        [1, 2, 3]
       )
 
       const db = new DatabaseSync(path)
       try {
         const broken = [
-          { id: 3, name: "adds_a_table", sql: "CREATE TABLE extra (id INTEGER)" },
-          { id: 4, name: "broken", sql: "CREATE TABLE nonsense (" }
+          { id: 4, name: "adds_a_table", sql: "CREATE TABLE extra (id INTEGER)" },
+          { id: 5, name: "broken", sql: "CREATE TABLE nonsense (" }
         ]
         assert.throws(() => SqliteKeyStore.migrate(db, [...SqliteKeyStore.migrations, ...broken]))
         const tables = db.prepare("SELECT name FROM sqlite_master WHERE name = 'extra'").all()
         assert.deepStrictEqual(tables, [])
-        assert.strictEqual(db.prepare("SELECT max(migration_id) AS latest FROM schema_migrations").get()?.latest, 2)
+        assert.strictEqual(db.prepare("SELECT max(migration_id) AS latest FROM schema_migrations").get()?.latest, 3)
       } finally {
         db.close()
       }
