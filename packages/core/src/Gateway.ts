@@ -15,6 +15,9 @@ import { AiHandlers, AiStatusHandlers } from "./ai/http/AiHandlers.ts"
 import { OpenAiCompatHandlers } from "./ai/http/OpenAiCompatHandlers.ts"
 import * as ModelRouter from "./ai/services/ModelRouter.ts"
 import { GatewayConfig } from "./config/GatewayConfig.ts"
+import { FeedAccessLive } from "./feeds/http/FeedAccessLive.ts"
+import { FeedsHandlers } from "./feeds/http/FeedsHandlers.ts"
+import * as Feeds from "./feeds/services/Feeds.ts"
 import { Api } from "./http/Api.ts"
 import * as Edge from "./http/Edge.ts"
 import * as RouteTable from "./http/RouteTable.ts"
@@ -22,6 +25,7 @@ import { SystemHandlers } from "./http/SystemHandlers.ts"
 import { AdminSyncHandlers } from "./releases/http/AdminHandlers.ts"
 import * as ConditionalResponses from "./releases/http/ConditionalResponses.ts"
 import { ProjectsHandlers } from "./releases/http/ProjectsHandlers.ts"
+import { AdminRolloutsHandlers } from "./releases/http/RolloutsHandlers.ts"
 import { UpdatesHandlers } from "./releases/http/UpdatesHandlers.ts"
 import type { DownloadStore } from "./releases/ports/DownloadStore.ts"
 import type { ReleaseSource } from "./releases/ports/ReleaseSource.ts"
@@ -36,7 +40,8 @@ export const docsPath = "/docs"
 /** What the gateway needs from its host: the ports and the configuration. */
 export type Requirements = GatewayConfig | ReleaseSource | KeyStore | DownloadStore | RateLimitStore | RolloutStore
 
-const Services = Layer.mergeAll(Keys.layer, Updates.layer, RateLimiter.layer, UsageRecorder.layer).pipe(
+const Services = Layer.mergeAll(Keys.layer, Feeds.layer, RateLimiter.layer, UsageRecorder.layer).pipe(
+  Layer.provideMerge(Updates.layer),
   Layer.provideMerge(Rollouts.layer),
   Layer.provideMerge(Layer.mergeAll(Authentication.layer, Releases.layer))
 )
@@ -57,9 +62,11 @@ const Handlers = Layer.mergeAll(
   ProjectsHandlers,
   UpdatesHandlers,
   AdminSyncHandlers,
+  AdminRolloutsHandlers,
+  FeedsHandlers,
   KeysHandlers,
   AiRoutes
-).pipe(Layer.provideMerge(Layer.mergeAll(AuthenticatedLive, ErrorHandlingLive)))
+).pipe(Layer.provideMerge(Layer.mergeAll(AuthenticatedLive, FeedAccessLive, ErrorHandlingLive)))
 
 const Routes = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
   Layer.provide(Handlers),

@@ -69,7 +69,8 @@ export const buildFor = (
   return best
 }
 
-const offered = (channel: IndexedChannel, version: IndexedVersion): boolean =>
+/** Whether the channel offers this version at all: pre-releases only where the channel allows them. */
+export const offered = (channel: IndexedChannel, version: IndexedVersion): boolean =>
   channel.allowPrerelease || !Semver.isPrerelease(version.semver)
 
 /**

@@ -35,6 +35,8 @@ export interface RolloutsShape {
     channelId: string,
     clientId: string | undefined
   ) => Effect.Effect<(version: IndexedVersion) => boolean>
+  /** The state a version's rollout has now (for electron-updater's `stagingPercentage`). */
+  readonly state: (projectId: string, channelId: string, version: IndexedVersion) => Effect.Effect<Rollout.RolloutState>
   readonly get: (
     principal: Principal,
     projectId: string,
@@ -95,6 +97,12 @@ export const make = Effect.gen(function* () {
       }
     })
 
+  const state: RolloutsShape["state"] = (projectId, channelId, version) =>
+    Effect.gen(function* () {
+      const stored = (yield* store.forChannel(projectId, channelId)).get(version.version.id)
+      return stored ?? Rollout.fromCatalog(version.version.rollout, yield* Clock.currentTimeMillis)
+    })
+
   const get: RolloutsShape["get"] = (principal, projectId, channelId, versionId) =>
     Effect.gen(function* () {
       const found = yield* releases.version(principal, projectId, channelId, versionId)
@@ -124,7 +132,7 @@ export const make = Effect.gen(function* () {
       return { ...current, ...stored, source: "admin" as const }
     })
 
-  return Rollouts.of({ admission, get, set })
+  return Rollouts.of({ admission, state, get, set })
 })
 
 export const layer: Layer.Layer<Rollouts, never, Releases | RolloutStore> = Layer.effect(Rollouts, make)
