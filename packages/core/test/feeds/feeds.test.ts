@@ -162,6 +162,19 @@ describe("Feed access", () => {
     assert.strictEqual(wrongKey.status, 401)
   })
 
+  it("limits anonymous requests to public feeds per IP address", async () => {
+    const limited = await serveGateway({ RATE_LIMIT_UNAUTHENTICATED_MAX: "2" })
+    try {
+      const statuses = []
+      for (let i = 0; i < 3; i++) {
+        statuses.push((await fetch(limited.url("/feeds/squirrel-mac/trackly/stable/arm64/1.2.5"))).status)
+      }
+      assert.deepStrictEqual(statuses, [204, 204, 429])
+    } finally {
+      await limited.close()
+    }
+  })
+
   it("refuses a key without canCheckUpdates", async () => {
     const response = await get("/feeds/tauri/trackly/beta/windows/x86_64/1.2.0", bearer(readerKey))
     assert.strictEqual(response.status, 403)
@@ -223,6 +236,10 @@ describe("Rollouts through the feeds and the admin endpoints", () => {
       )
     ).json()
     assert.include(["1.2.3", "1.2.5"], json.latest_version)
+    const vary = (
+      await get("/projects/trackly/channels/stable/update?current_version=1.2.0&platform=linux&architecture=x64")
+    ).headers.get("vary")
+    assert.include(vary, "X-Client-Id")
 
     const state = await (await get("/admin/projects/trackly/channels/stable/versions/1.2.5/rollout")).json()
     assert.deepInclude(state, { percentage: 40, paused: false, updated_by: "admin" })

@@ -69,8 +69,11 @@ const pathOf = (url: string) => {
   return query === -1 ? url : url.slice(0, query)
 }
 
-const varyWith = (existing: string | undefined) =>
-  existing === undefined || existing === "" ? "Authorization" : `${existing}, Authorization`
+// An update check's answer also depends on the client id, which places the client in staged rollouts.
+const varyWith = (existing: string | undefined, policy: Policy) => {
+  const own = policy === "update" ? "Authorization, X-Client-Id" : "Authorization"
+  return existing === undefined || existing === "" ? own : `${existing}, ${own}`
+}
 
 /** Wraps the router: only successful JSON answers of the cacheable routes are touched. */
 export const make =
@@ -91,7 +94,7 @@ export const make =
           etag,
           "cache-control":
             policy === "update" ? "private, no-cache" : `private, max-age=${options.catalogMaxAgeSeconds}`,
-          vary: varyWith(response.headers.vary)
+          vary: varyWith(response.headers.vary, policy)
         }
         return Effect.succeed(
           matches(request.headers["if-none-match"], etag)
