@@ -3,7 +3,7 @@ import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { NotFound, VersionNotFound } from "../../errors/Errors.ts"
 import { Api } from "../../http/Api.ts"
-import type { Build } from "../../releases/domain/Catalog.ts"
+import type { Build, Platform } from "../../releases/domain/Catalog.ts"
 import type { IndexedVersion } from "../../releases/domain/CatalogIndex.ts"
 import * as ClientIdentity from "../../releases/http/ClientIdentity.ts"
 import type { UpdateOutcome } from "../../releases/services/Updates.ts"
@@ -47,22 +47,40 @@ export const FeedsHandlers = HttpApiBuilder.group(Api, "feeds", (handlers) =>
         feeds.principal(caller, params.projectId, params.channelId)
       )
 
+    /** The update a dynamic feed offers a client at `currentVersion`, if any (Tauri, Squirrel.Mac). */
+    const updateFor = (
+      params: { readonly projectId: string; readonly channelId: string; readonly currentVersion: string },
+      identity: ClientIdentity.Identity,
+      target: { readonly platform: Platform; readonly architecture: "x64" | "arm64" | undefined },
+      accepts: (build: Build) => boolean
+    ) =>
+      Effect.gen(function* () {
+        const principal = yield* principalFor(params)
+        if (target.architecture === undefined) return undefined
+        const outcome = yield* feeds.check(principal, {
+          projectId: params.projectId,
+          channelId: params.channelId,
+          currentVersion: params.currentVersion,
+          platform: target.platform,
+          architecture: target.architecture,
+          accepts,
+          ...identity
+        })
+        return available(outcome)
+      })
+
     return handlers
       .handle("tauriUpdate", ({ params, query, headers }) =>
         Effect.gen(function* () {
-          const architecture = Formats.architectureOfTauri(params.arch)
-          const principal = yield* principalFor(params)
-          if (architecture === undefined) return noUpdate
-          const outcome = yield* feeds.check(principal, {
-            projectId: params.projectId,
-            channelId: params.channelId,
-            currentVersion: params.currentVersion,
-            platform: Formats.platformOfTauri(params.target),
-            architecture,
-            accepts: Formats.tauriAccepts,
-            ...ClientIdentity.fromRequest(headers, query)
-          })
-          const update = available(outcome)
+          const update = yield* updateFor(
+            params,
+            ClientIdentity.fromRequest(headers, query),
+            {
+              platform: Formats.platformOfTauri(params.target),
+              architecture: Formats.architectureOfTauri(params.arch)
+            },
+            Formats.tauriAccepts
+          )
           if (update === undefined) return noUpdate
           return {
             version: update.latest.version.id,
@@ -152,19 +170,12 @@ export const FeedsHandlers = HttpApiBuilder.group(Api, "feeds", (handlers) =>
       )
       .handle("squirrelMac", ({ params, query, headers }) =>
         Effect.gen(function* () {
-          const principal = yield* principalFor(params)
-          const architecture = Formats.architectureOfNode(params.arch)
-          if (architecture === undefined) return noUpdate
-          const outcome = yield* feeds.check(principal, {
-            projectId: params.projectId,
-            channelId: params.channelId,
-            currentVersion: params.currentVersion,
-            platform: "macos",
-            architecture,
-            accepts: Formats.squirrelMacAccepts,
-            ...ClientIdentity.fromRequest(headers, query)
-          })
-          const update = available(outcome)
+          const update = yield* updateFor(
+            params,
+            ClientIdentity.fromRequest(headers, query),
+            { platform: "macos", architecture: Formats.architectureOfNode(params.arch) },
+            Formats.squirrelMacAccepts
+          )
           if (update === undefined) return noUpdate
           return {
             url: downloadUrl(yield* origin, params.projectId, params.channelId, update.latest, update.build),

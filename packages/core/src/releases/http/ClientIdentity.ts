@@ -1,6 +1,8 @@
 import { Schema } from "effect"
 import type { ClientIdentity } from "../services/Updates.ts"
 
+export type Identity = ClientIdentity
+
 const ClientId = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256))
 
 /** `client_id` places a client in staged rollouts; `translated=true` says an x64 macOS process runs under Rosetta. */
