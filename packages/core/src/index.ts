@@ -23,6 +23,8 @@ export * as OpenAiCompatibleProvider from "./ai/providers/OpenAiCompatibleProvid
 export * as AiConfig from "./ai/services/AiConfig.ts"
 export * as ModelRouter from "./ai/services/ModelRouter.ts"
 export * as GatewayConfig from "./config/GatewayConfig.ts"
+export * as FeedFormats from "./feeds/domain/FeedFormats.ts"
+export * as Feeds from "./feeds/services/Feeds.ts"
 export * as Errors from "./errors/Errors.ts"
 export * as GatewayError from "./errors/GatewayError.ts"
 export * as Gateway from "./Gateway.ts"

@@ -152,6 +152,28 @@ describe("Squirrel", () => {
   })
 })
 
+describe("Apple Silicon under Rosetta", () => {
+  it("offers an x64 Mac process under translation the arm64 build, in the JSON check and the feeds", async () => {
+    const check = (translated: string) =>
+      get(
+        `/projects/trackly/channels/beta/update?current_version=1.3.0-beta.1&platform=macos&architecture=x64${translated}`
+      ).then((r) => r.json())
+    assert.isFalse((await check("")).update_available)
+    const native = await check("&translated=true")
+    assert.strictEqual(native.latest_version, "1.3.0-beta.2")
+    assert.match(native.download_url, /mac-arm64\.dmg$/)
+    const launcher = await fetch(gateway.url("/update/check?translated=true"), {
+      method: "POST",
+      headers: { ...admin, "content-type": "application/json" },
+      body: JSON.stringify({
+        client: { launcher_version: "2.1.0", os: "macos", architecture: "x64" },
+        installed: [{ project_id: "trackly", version: "1.3.0-beta.1", channel: "beta" }]
+      })
+    })
+    assert.match((await launcher.json()).project_updates[0].download_url, /mac-arm64\.dmg$/)
+  })
+})
+
 describe("Feed access", () => {
   it("serves a channel with public_feeds without a key, and refuses the others with 401", async () => {
     assert.strictEqual((await get("/feeds/tauri/trackly/stable/windows/x86_64/1.2.0", {})).status, 200)
@@ -249,6 +271,12 @@ describe("Rollouts through the feeds and the admin endpoints", () => {
       "rollout.changed"
     )
     await setRollout("1.2.5", { percentage: 100 })
+  })
+
+  it("refuses a percentage outside 0-100 with the envelope", async () => {
+    const response = await setRollout("1.2.5", { percentage: 101 })
+    assert.strictEqual(response.status, 400)
+    assert.strictEqual((await response.json()).error.code, "INVALID_REQUEST")
   })
 
   it("answers 404 with the envelope for a version the channel does not have", async () => {
