@@ -53,6 +53,19 @@ const schema = {
   "2_key_creators": Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     yield* sql`ALTER TABLE api_keys ADD COLUMN created_by text`
+  }),
+  "3_rollouts": Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE rollouts (
+      project text NOT NULL,
+      channel text NOT NULL,
+      version text NOT NULL,
+      percentage integer NOT NULL,
+      paused boolean NOT NULL,
+      updated_at text NOT NULL,
+      updated_by text NOT NULL,
+      PRIMARY KEY (project, channel, version)
+    )`
   })
 }
 

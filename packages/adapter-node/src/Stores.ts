@@ -1,9 +1,11 @@
-import { type DownloadStore, type KeyStore, RateLimitStore } from "@lunarbit/gateway-core"
+import { type DownloadStore, type KeyStore, RateLimitStore, type RolloutStore } from "@lunarbit/gateway-core"
 import { Config, Effect, Layer, Option } from "effect"
 import * as PgKeyStore from "./PgKeyStore.ts"
+import * as PgRolloutStore from "./PgRolloutStore.ts"
 import * as RedisRateLimitStore from "./RedisRateLimitStore.ts"
 import * as SqliteDownloadStore from "./SqliteDownloadStore.ts"
 import * as SqliteKeyStore from "./SqliteKeyStore.ts"
+import * as SqliteRolloutStore from "./SqliteRolloutStore.ts"
 
 /** Which implementation of each store the configuration selects. */
 export interface Selection {
@@ -26,7 +28,7 @@ export const selection: Config.Config<Selection> = Config.all({
 /**
  * The stores of the Node adapter, chosen by configuration:
  *
- * - keys, usage and audit: PostgreSQL at `DATABASE_URL` when set, shared by every gateway instance;
+ * - keys, usage, audit and rollout states: PostgreSQL at `DATABASE_URL` when set, shared by every gateway instance;
  *   otherwise the SQLite file at `DATABASE_PATH` (`gateway.db` in `LUNARBIT_STATE_DIR`), for one machine.
  * - rate limits: Redis at `REDIS_URL` when set, exact across instances; otherwise in memory, exact
  *   within the process (each instance then enforces its own limits).
@@ -35,7 +37,7 @@ export const selection: Config.Config<Selection> = Config.all({
  *   its own counts (give each its own file, or one shared volume on one host).
  */
 export const layerConfig: Layer.Layer<
-  KeyStore.KeyStore | RateLimitStore.RateLimitStore | DownloadStore.DownloadStore,
+  KeyStore.KeyStore | RateLimitStore.RateLimitStore | DownloadStore.DownloadStore | RolloutStore.RolloutStore,
   Config.ConfigError
 > = Layer.unwrap(
   Effect.gen(function* () {
@@ -43,6 +45,7 @@ export const layerConfig: Layer.Layer<
     yield* Effect.logInfo("Stores", selected)
     return Layer.mergeAll(
       selected.keys === "postgresql" ? PgKeyStore.layerConfig : SqliteKeyStore.layerConfig,
+      selected.keys === "postgresql" ? PgRolloutStore.layerConfig : SqliteRolloutStore.layerConfig,
       SqliteDownloadStore.layerConfig,
       selected.rateLimits === "redis" ? RedisRateLimitStore.layerConfig : RateLimitStore.layerMemory
     )

@@ -218,7 +218,7 @@ describe("versions", () => {
     const desc = await (await get(`${base}/versions`)).json()
     expect(desc.versions.map((v: any) => v.id)).toEqual(["1.2.5", "1.2.3", "1.2.0", "1.1.0", "1.0.0"])
     expect(desc).toMatchObject({ total: 5, page: 1, per_page: 20 })
-    expect(desc.versions[0]).toMatchObject({ name: "v1.2.5", breaking_changes: false, build_count: 5 })
+    expect(desc.versions[0]).toMatchObject({ name: "v1.2.5", breaking_changes: false, build_count: 7 })
     const asc = await (await get(`${base}/versions?sort=asc&per_page=2&page=2`)).json()
     expect(asc.versions.map((v: any) => v.id)).toEqual(["1.2.0", "1.2.3"])
   })
@@ -248,7 +248,11 @@ describe("versions", () => {
       architecture: "x64",
       file_size: expect.any(Number),
       download_url: "https://cdn.lunarbit.dev/trackly/1.2.5/trackly-1.2.5-win-x64.exe",
-      checksum: { sha256: expect.stringMatching(/^[a-f0-9]{64}$/), md5: expect.stringMatching(/^[a-f0-9]{32}$/) }
+      checksum: {
+        sha256: expect.stringMatching(/^[a-f0-9]{64}$/),
+        md5: expect.stringMatching(/^[a-f0-9]{32}$/),
+        sha512: expect.stringMatching(/^[A-Za-z0-9+/]{86}==$/)
+      }
     })
     expect((await (await get(`${base}/versions/v1.2.5`)).json()).id).toBe("1.2.5")
   })
@@ -316,7 +320,7 @@ describe("GET /projects/{projectId}/channels/{channelId}/update", () => {
       release_notes: expect.stringContaining("Fixed dashboard loading issue"),
       download_url: "https://cdn.lunarbit.dev/trackly/1.2.5/trackly-1.2.5-win-x64.exe",
       file_size: expect.any(Number),
-      checksum: { sha256: expect.any(String), md5: expect.any(String) },
+      checksum: { sha256: expect.any(String), md5: expect.any(String), sha512: expect.any(String) },
       published_at: "2026-02-05T14:30:00Z"
     })
     const minor = await (await check("current_version=1.2.3&platform=windows&architecture=x64")).json()

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { adminKey } from "./support/gateway.ts"
+import { adminKey, startGateway } from "./support/gateway.ts"
 import { type GatewayProcess, startProcess, waitFor } from "./support/process.ts"
 import { postgresDatabase, redisServer, type TestPostgres, type TestRedis } from "./support/services.ts"
 
@@ -20,6 +20,31 @@ const createKey = async (gateway: GatewayProcess, body: Record<string, unknown>)
 
 const status = (gateway: GatewayProcess, path: string, key: string) =>
   fetch(gateway.url(path), { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status)
+
+/** The version a Tauri client on Windows at 1.2.0 is offered through `gateway`. */
+const tauriOffer = async (gateway: { url: (path: string) => string }, clientId: string) => {
+  const response = await fetch(gateway.url("/feeds/tauri/trackly/stable/windows/x86_64/1.2.0"), {
+    headers: { ...admin, "x-client-id": clientId }
+  })
+  return ((await response.json()) as { version: string }).version
+}
+
+const setRollout = (gateway: { url: (path: string) => string }, change: Record<string, unknown>) =>
+  fetch(gateway.url("/admin/projects/trackly/channels/stable/versions/1.2.5/rollout"), {
+    method: "PUT",
+    headers: admin,
+    body: JSON.stringify(change)
+  }).then((r) => r.status)
+
+/** Pausing on one instance stops the offer on both at their next request; resuming brings it back. */
+const pauseReachesBoth = async (a: { url: (path: string) => string }, b: { url: (path: string) => string }) => {
+  expect(await setRollout(a, { percentage: 100, paused: false })).toBe(200)
+  expect([await tauriOffer(a, "device-7"), await tauriOffer(b, "device-7")]).toEqual(["1.2.5", "1.2.5"])
+  expect(await setRollout(b, { paused: true })).toBe(200)
+  expect([await tauriOffer(a, "device-7"), await tauriOffer(b, "device-7")]).toEqual(["1.2.3", "1.2.3"])
+  expect(await setRollout(a, { paused: false })).toBe(200)
+  expect([await tauriOffer(b, "device-7"), await tauriOffer(a, "device-7")]).toEqual(["1.2.5", "1.2.5"])
+}
 
 describe("two gateway processes sharing PostgreSQL and Redis", () => {
   let database: TestPostgres
@@ -73,6 +98,20 @@ describe("two gateway processes sharing PostgreSQL and Redis", () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(50)
     expect(statuses.filter((s) => s === 429)).toHaveLength(70)
   })
+
+  it("stops a paused rollout on both instances at their next request", () => pauseReachesBoth(a, b))
+})
+
+describe("two gateways sharing one SQLite file", () => {
+  it("stops a paused rollout on both at their next request", async () => {
+    const env = { DATABASE_PATH: join(mkdtempSync(join(tmpdir(), "lunarbit-rollout-")), "gateway.db") }
+    const [a, b] = await Promise.all([startGateway(env), startGateway(env)])
+    try {
+      await pauseReachesBoth(a, b)
+    } finally {
+      await Promise.all([a.close(), b.close()])
+    }
+  }, 60_000)
 })
 
 describe("a restart with the embedded SQLite store", () => {

@@ -6,6 +6,7 @@ import {
   KeyStore,
   RateLimitStore,
   ReleaseSource,
+  RolloutStore,
   UsageFlush
 } from "@lunarbit/gateway-core"
 import { type Config, Effect, Exit, Layer, Option } from "effect"
@@ -19,7 +20,11 @@ import { catalogDocument, configProvider, type WorkerBindings } from "./WorkerBi
 /** The ports of a Worker, and what it must do after each response. */
 export interface WorkerPorts {
   readonly layer: Layer.Layer<
-    ReleaseSource.ReleaseSource | KeyStore.KeyStore | DownloadStore.DownloadStore | RateLimitStore.RateLimitStore,
+    | ReleaseSource.ReleaseSource
+    | KeyStore.KeyStore
+    | DownloadStore.DownloadStore
+    | RateLimitStore.RateLimitStore
+    | RolloutStore.RolloutStore,
     Errors.InvalidCatalog | Config.ConfigError | MissingBinding
   >
   /** Writes the usage and downloads this isolate counted since the last flush; for `ctx.waitUntil`. */
@@ -130,6 +135,8 @@ export const make = (env: WorkerBindings, config: GatewayConfig.GatewayConfigSha
       db === undefined ? KeyStore.layerMemory() : D1KeyStore.layer(db),
       downloads === undefined ? DownloadStore.layerMemory : Layer.succeed(DownloadStore.DownloadStore, downloads.store),
       limiter === undefined ? RateLimitStore.layerMemory : DurableObjectRateLimitStore.layer(limiter),
+      // Rollout states changed through the admin endpoints last as long as the isolate; catalog rollouts are lasting.
+      RolloutStore.layerMemory,
       UsageFlush.handOver((flush) => {
         usageFlush = flush
       })

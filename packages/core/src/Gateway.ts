@@ -15,6 +15,9 @@ import { AiHandlers, AiStatusHandlers } from "./ai/http/AiHandlers.ts"
 import { OpenAiCompatHandlers } from "./ai/http/OpenAiCompatHandlers.ts"
 import * as ModelRouter from "./ai/services/ModelRouter.ts"
 import { GatewayConfig } from "./config/GatewayConfig.ts"
+import { FeedAccessLive } from "./feeds/http/FeedAccessLive.ts"
+import { FeedsHandlers } from "./feeds/http/FeedsHandlers.ts"
+import * as Feeds from "./feeds/services/Feeds.ts"
 import { Api } from "./http/Api.ts"
 import * as DocsPage from "./http/DocsPage.ts"
 import * as Edge from "./http/Edge.ts"
@@ -24,26 +27,33 @@ import { SystemHandlers } from "./http/SystemHandlers.ts"
 import { AdminSyncHandlers } from "./releases/http/AdminHandlers.ts"
 import * as ConditionalResponses from "./releases/http/ConditionalResponses.ts"
 import { ProjectsHandlers } from "./releases/http/ProjectsHandlers.ts"
+import { AdminRolloutsHandlers } from "./releases/http/RolloutsHandlers.ts"
 import { UpdatesHandlers } from "./releases/http/UpdatesHandlers.ts"
 import type { DownloadStore } from "./releases/ports/DownloadStore.ts"
 import type { ReleaseSource } from "./releases/ports/ReleaseSource.ts"
+import type { RolloutStore } from "./releases/ports/RolloutStore.ts"
 import * as Releases from "./releases/services/Releases.ts"
+import * as Rollouts from "./releases/services/Rollouts.ts"
 import * as Updates from "./releases/services/Updates.ts"
 
 export const openapiPath = "/openapi.json"
 export const docsPath = "/docs"
 
 /** What the gateway needs from its host: the ports and the configuration. */
-export type Requirements = GatewayConfig | ReleaseSource | KeyStore | DownloadStore | RateLimitStore
+export type Requirements = GatewayConfig | ReleaseSource | KeyStore | DownloadStore | RateLimitStore | RolloutStore
 
 // Key management sees the key store through Authentication's invalidation, so a revoked or rotated
 // key stops working here at once.
 const Services = Layer.mergeAll(
   Keys.layer.pipe(Layer.provide(Authentication.forgetOnChange)),
-  Updates.layer,
+  Feeds.layer,
   RateLimiter.layer,
   UsageRecorder.layer
-).pipe(Layer.provideMerge(Layer.mergeAll(Authentication.layer, Releases.layer)))
+).pipe(
+  Layer.provideMerge(Updates.layer),
+  Layer.provideMerge(Rollouts.layer),
+  Layer.provideMerge(Layer.mergeAll(Authentication.layer, Releases.layer))
+)
 
 const probePaths = new Set(["/health", "/health/live", "/health/ready"])
 const publicDocumentPaths = new Set([openapiPath, docsPath, "/ai/status"])
@@ -72,9 +82,11 @@ const Handlers = Layer.mergeAll(
   ProjectsHandlers,
   UpdatesHandlers,
   AdminSyncHandlers,
+  AdminRolloutsHandlers,
+  FeedsHandlers,
   KeysHandlers,
   AiRoutes
-).pipe(Layer.provideMerge(Layer.mergeAll(AuthenticatedLive, ErrorHandlingLive)))
+).pipe(Layer.provideMerge(Layer.mergeAll(AuthenticatedLive, FeedAccessLive, ErrorHandlingLive)))
 
 // Every endpoint of the HttpApi as HttpApiBuilder compiles it, plus the OpenAPI document and the docs page.
 const Endpoints = HttpApiBuilder.layer(Api, { openapiPath }).pipe(

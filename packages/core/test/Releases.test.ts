@@ -171,7 +171,15 @@ layer(releasesLayer())("Releases over the example catalog", (it) => {
         assert.strictEqual(error.status, 404)
         assert.deepStrictEqual(error.details, {
           ...ref,
-          available_builds: ["windows-x64", "windows-arm64", "linux-x64", "linux-arm64", "macos-universal"]
+          available_builds: [
+            "windows-x64",
+            "windows-arm64",
+            "linux-x64",
+            "linux-arm64",
+            "macos-universal",
+            "macos-universal-zip",
+            "windows-x64-nupkg"
+          ]
         })
       })
     )

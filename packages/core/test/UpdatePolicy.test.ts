@@ -266,3 +266,30 @@ describe("UpdatePolicy.decide: platforms and builds", () => {
     assert.strictEqual(UpdatePolicy.buildFor(only, "macos", "x64")?.id, "macos-x64")
   })
 })
+
+describe("UpdatePolicy.buildFor: Rosetta and feed formats", () => {
+  const rosetta = (builds: ReadonlyArray<ReturnType<typeof build>>, translated: boolean) =>
+    UpdatePolicy.buildFor(
+      indexChannel(channel("stable", [version("1.0.0", { builds })])).versions[0]!,
+      "macos",
+      "x64",
+      {
+        translated
+      }
+    )?.id
+
+  it("offers an x64 process under translation the arm64 build, then universal, then x64", () => {
+    const all = [build("macos", "x64"), build("macos", "universal"), build("macos", "arm64")]
+    assert.strictEqual(rosetta(all, true), "macos-arm64")
+    assert.strictEqual(rosetta(all, false), "macos-x64")
+    assert.strictEqual(rosetta([build("macos", "x64"), build("macos", "universal")], true), "macos-universal")
+    assert.strictEqual(rosetta([build("macos", "x64")], true), "macos-x64")
+  })
+
+  it("never offers a Squirrel.Windows package as an installer, and lets a feed choose its own builds", () => {
+    const nupkg = { ...build("windows", "x64", { id: "nupkg" }), file_name: "App-1.0.0-full.nupkg" }
+    const only = indexChannel(channel("stable", [version("1.0.0", { builds: [nupkg] })])).versions[0]!
+    assert.isUndefined(UpdatePolicy.buildFor(only, "windows", "x64"))
+    assert.strictEqual(UpdatePolicy.buildFor(only, "windows", "x64", { accepts: UpdatePolicy.isNupkg })?.id, "nupkg")
+  })
+})

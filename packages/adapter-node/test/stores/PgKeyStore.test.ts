@@ -50,7 +50,8 @@ describe("PgKeyStore", () => {
             applied.map((row) => [row.migration_id, row.name]),
             [
               [1, "keys"],
-              [2, "key_creators"]
+              [2, "key_creators"],
+              [3, "rollouts"]
             ]
           )
           // Applying again directly finds nothing to do.

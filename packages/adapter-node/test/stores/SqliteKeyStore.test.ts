@@ -118,7 +118,7 @@ describe("SqliteKeyStore", () => {
       yield* Effect.scoped(
         Effect.gen(function* () {
           const db = yield* SqliteKeyStore.open({ path })
-          db.exec(`DROP TABLE downloads; ALTER TABLE api_keys DROP COLUMN created_by;
+          db.exec(`DROP TABLE downloads; DROP TABLE rollouts; ALTER TABLE api_keys DROP COLUMN created_by;
                    DELETE FROM schema_migrations WHERE migration_id > 1`)
         })
       )

@@ -3,8 +3,10 @@ import { KeysGroup } from "../access/http/KeysApi.ts"
 import { ErrorHandling } from "../access/http/Middleware.ts"
 import { AiGroup, AiStatusGroup } from "../ai/http/AiApi.ts"
 import { OpenAiCompatGroup } from "../ai/http/OpenAiCompatApi.ts"
+import { FeedsGroup } from "../feeds/http/FeedsApi.ts"
 import { AdminSyncGroup } from "../releases/http/AdminApi.ts"
 import { ProjectsGroup, UpdatesGroup } from "../releases/http/ReleasesApi.ts"
+import { AdminRolloutsGroup } from "../releases/http/RolloutsApi.ts"
 import * as S from "../releases/http/Schemas.ts"
 import { VERSION } from "../Version.ts"
 import * as OpenApiErrors from "./OpenApiErrors.ts"
@@ -39,6 +41,8 @@ export class Api extends HttpApi.make("lunarbit-gateway")
   .add(UpdatesGroup)
   .add(KeysGroup)
   .add(AdminSyncGroup)
+  .add(AdminRolloutsGroup)
+  .add(FeedsGroup)
   .add(AiStatusGroup)
   .add(AiGroup)
   .add(OpenAiCompatGroup)

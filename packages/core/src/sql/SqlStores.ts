@@ -15,7 +15,7 @@ export interface Migration {
 }
 
 /**
- * The schema: keys, usage and audit (1), download counts (2), key creators (3). Timestamps are the ISO 8601 strings
+ * The schema: keys, usage and audit (1), download counts (2), key creators (3), rollout states (4). Timestamps are the ISO 8601 strings
  * of the port, stored verbatim so a round trip is exact and they sort as text.
  */
 export const migrations: ReadonlyArray<Migration> = [
@@ -70,6 +70,22 @@ export const migrations: ReadonlyArray<Migration> = [
     name: "key_creators",
     // Which key created each key: a key may act only on the keys it created. NULL: the admin's.
     sql: "ALTER TABLE api_keys ADD COLUMN created_by TEXT;"
+  },
+  {
+    id: 4,
+    name: "rollouts",
+    sql: `
+      CREATE TABLE rollouts (
+        project TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        version TEXT NOT NULL,
+        percentage INTEGER NOT NULL,
+        paused INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (project, channel, version)
+      );
+    `
   }
 ]
 

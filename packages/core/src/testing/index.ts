@@ -4,6 +4,7 @@ import * as RateLimitStore from "../access/ports/RateLimitStore.ts"
 import { GatewayConfig } from "../config/GatewayConfig.ts"
 import * as DownloadStore from "../releases/ports/DownloadStore.ts"
 import * as ReleaseSource from "../releases/ports/ReleaseSource.ts"
+import * as RolloutStore from "../releases/ports/RolloutStore.ts"
 
 /**
  * Every port in memory plus a configuration read from `env`, the way a test or an embedder
@@ -19,8 +20,10 @@ export const memoryPorts = (options: {
     ReleaseSource.layerMemory(options.catalog),
     KeyStore.layerMemory(options.keys),
     DownloadStore.layerMemory,
-    RateLimitStore.layerMemory
+    RateLimitStore.layerMemory,
+    RolloutStore.layerMemory
   ).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(options.env ?? {}))))
 
 export { keyStoreSuite } from "./keyStoreSuite.ts"
 export { rateLimitStoreSuite } from "./rateLimitStoreSuite.ts"
+export { rolloutStoreSuite } from "./rolloutStoreSuite.ts"

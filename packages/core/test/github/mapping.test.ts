@@ -101,6 +101,60 @@ describe("GitHubChecksums", () => {
     expect(found.get("app.deb")).toEqual({ md5: m })
   })
 
+  it("reads Squirrel.Windows' RELEASES, SHA-512 and SHA-1 sidecars, giving SHA-512 in base64 as electron-updater wants", () => {
+    const sha512 = "0f".repeat(64)
+    const sha1 = "ab".repeat(20)
+    const found = GitHubChecksums.resolve(
+      [{ name: "App-1.0.0-full.nupkg" }, { name: "app.exe" }],
+      new Map([
+        ["RELEASES", `${sha1.toUpperCase()} App-1.0.0-full.nupkg 1234\n${"cd".repeat(20)} App-1.0.0-delta.nupkg 99\n`],
+        ["app.exe.sha512", `${sha512}  app.exe\n`],
+        ["app.exe.sha1", sha1]
+      ])
+    )
+    expect(found.get("App-1.0.0-full.nupkg")).toEqual({ sha1 })
+    expect(found.get("app.exe")).toEqual({ sha512: btoa(String.fromCharCode(...Array(64).fill(0x0f))), sha1 })
+  })
+
+  it("takes a `.sig` asset as the Tauri signature of the file it names, never as a build", () => {
+    expect(GitHubChecksums.classify("app.app.tar.gz.sig")).toEqual({ kind: "signature", target: "app.app.tar.gz" })
+    const signatures = GitHubChecksums.signatures(
+      new Map([
+        ["app.app.tar.gz.sig", "dW50cnVzdGVkIGNvbW1lbnQ=\n"],
+        ["app.exe.sha256", "a".repeat(64)]
+      ])
+    )
+    expect([...signatures]).toEqual([["app.app.tar.gz", "dW50cnVzdGVkIGNvbW1lbnQ="]])
+    const builds = GitHubAssets.toBuilds(
+      [
+        {
+          name: "app_x64.app.tar.gz",
+          size: 1,
+          browser_download_url: "https://x.test/app_x64.app.tar.gz",
+          created_at: "2026-01-01T00:00:00Z"
+        },
+        {
+          name: "App-1.0.0-full.nupkg",
+          size: 2,
+          browser_download_url: "https://x.test/n",
+          created_at: "2026-01-01T00:00:00Z"
+        },
+        {
+          name: "App-1.0.0-delta.nupkg",
+          size: 3,
+          browser_download_url: "https://x.test/d",
+          created_at: "2026-01-01T00:00:00Z"
+        }
+      ],
+      new Map(),
+      new Map([["app_x64.app.tar.gz", "sig"]])
+    )
+    expect(builds.map((b) => [b.id, b.signature])).toEqual([
+      ["macos-x64", "sig"],
+      ["windows-x64", undefined]
+    ])
+  })
+
   it("ignores a sidecar that does not hold a digest of its algorithm", () => {
     expect(GitHubChecksums.parseSidecar("not a checksum", "sha256")).toBeUndefined()
     expect(GitHubChecksums.parseSidecar(m, "sha256")).toBeUndefined()

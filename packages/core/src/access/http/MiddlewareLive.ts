@@ -13,7 +13,7 @@ import { Authenticated, CurrentPrincipal, ErrorHandling } from "./Middleware.ts"
 import { RequiredPermission } from "./RequiredPermission.ts"
 
 /** Why `principal` may not call an endpoint needing `required`, if it may not. */
-const refusal = (principal: Permissions.Principal, required: Permissions.Permission | "admin" | undefined) => {
+export const refusal = (principal: Permissions.Principal, required: Permissions.Permission | "admin" | undefined) => {
   if (required === undefined || principal.isAdmin) return undefined
   if (required === "admin") {
     return new Forbidden({ message: "This operation needs the admin key", details: { required_permission: "admin" } })

@@ -50,7 +50,7 @@ export interface KeyUsage {
 /** One audit record: who did what to which key, when, in which request. */
 export interface AuditEvent {
   readonly at: string
-  readonly action: "key.created" | "key.rotated" | "key.revoked" | "admin.auth_failed"
+  readonly action: "key.created" | "key.rotated" | "key.revoked" | "admin.auth_failed" | "rollout.changed"
   /** The principal's key name, or `anonymous`. */
   readonly actor: string
   /** The key acted on, when there is one. */

@@ -25,7 +25,11 @@ const SemverString = Schema.String.check(
 
 export const Checksum = Schema.Struct({
   sha256: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-f0-9]{64}$/i))),
-  md5: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-f0-9]{32}$/i)))
+  md5: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-f0-9]{32}$/i))),
+  /** Base64, as electron-builder writes it in its `latest*.yml` files; electron-updater checks it. */
+  sha512: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9+/]{86}==$/))),
+  /** Hex; Squirrel.Windows lists it in `RELEASES` and checks each `.nupkg` against it. */
+  sha1: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-f0-9]{40}$/i)))
 })
 export type Checksum = typeof Checksum.Type
 
@@ -37,11 +41,27 @@ export const Build = Schema.Struct({
   file_size: Count,
   download_url: Schema.String.check(Schema.isPattern(/^https?:\/\//)),
   checksum: Schema.optionalKey(Checksum),
+  /** The minisign signature (the content of the `.sig` file) Tauri's updater verifies; Tauri feeds offer only signed builds. */
+  signature: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(4096))),
   created_at: Schema.optionalKey(Timestamp),
   downloads: Schema.optionalKey(Count),
   status: Schema.optionalKey(BuildStatus)
 })
 export type Build = typeof Build.Type
+
+const Percentage = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 100 }))
+
+/**
+ * A staged rollout: the share of clients offered the version, optionally raised by steps over time
+ * (the last step whose time has come applies), and the kill switch. Without one a version reaches
+ * everyone. The admin endpoints can override it at run time.
+ */
+export const Rollout = Schema.Struct({
+  percentage: Percentage,
+  paused: Schema.optionalKey(Schema.Boolean),
+  steps: Schema.optionalKey(Schema.Array(Schema.Struct({ at: Timestamp, percentage: Percentage })))
+})
+export type Rollout = typeof Rollout.Type
 
 export const Version = Schema.Struct({
   id: SemverString,
@@ -51,6 +71,7 @@ export const Version = Schema.Struct({
   breaking_changes: Schema.optionalKey(Schema.Boolean),
   published_at: Timestamp,
   downloads: Schema.optionalKey(Count),
+  rollout: Schema.optionalKey(Rollout),
   builds: Schema.Array(Build)
 })
 export type Version = typeof Version.Type
@@ -62,6 +83,8 @@ export const Channel = Schema.Struct({
   auto_update: Schema.optionalKey(Schema.Boolean),
   /** Whether pre-release versions are offered here; by default every channel but `stable` offers them. */
   allow_prerelease: Schema.optionalKey(Schema.Boolean),
+  /** Serve this channel's updater feeds without a key, for updaters that cannot send headers. */
+  public_feeds: Schema.optionalKey(Schema.Boolean),
   versions: Schema.Array(Version)
 })
 export type Channel = typeof Channel.Type

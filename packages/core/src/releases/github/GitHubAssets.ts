@@ -19,10 +19,14 @@ const formats: ReadonlyArray<{ readonly suffix: string; readonly kind: string; r
   { suffix: ".msi", kind: "msi", platform: "windows" },
   { suffix: ".dmg", kind: "dmg", platform: "macos" },
   { suffix: ".appimage", kind: "appimage", platform: "linux" },
+  // Tauri's macOS updater bundle (`App_aarch64.app.tar.gz`), signed by the `.sig` beside it.
+  { suffix: ".app.tar.gz", kind: "app-tar-gz", platform: "macos" },
   { suffix: ".tar.gz", kind: "tar-gz" },
   { suffix: ".deb", kind: "deb", platform: "linux" },
   { suffix: ".rpm", kind: "rpm", platform: "linux" },
-  { suffix: ".zip", kind: "zip" }
+  { suffix: ".zip", kind: "zip" },
+  // Squirrel.Windows' full packages, for its feed; delta packages are left out.
+  { suffix: ".nupkg", kind: "nupkg", platform: "windows" }
 ]
 
 // Words are delimited by anything but letters and digits, so `win` does not match inside `darwin`.
@@ -41,7 +45,7 @@ const thirtyTwoBit = word("x86|ia32|i386|i686|win32|armv7l?|armhf")
 /** What an asset is, or `undefined` when it is not an installable build. */
 export const classify = (name: string): AssetKind | undefined => {
   const lower = name.toLowerCase()
-  if (GitHubChecksums.classify(name) !== undefined) return undefined
+  if (GitHubChecksums.classify(name) !== undefined || lower.endsWith("-delta.nupkg")) return undefined
   const format = formats.find((f) => lower.endsWith(f.suffix))
   if (format === undefined) return undefined
   const platform = platforms.find(([, pattern]) => pattern.test(lower))?.[0] ?? format.platform
@@ -71,7 +75,12 @@ export interface AssetFile {
  * fits). Ids are `platform-architecture` for the preferred format and gain the format otherwise
  * (`windows-x64`, `windows-x64-msi`), and a counter if a release has two files of one kind.
  */
-export const toBuilds = (assets: ReadonlyArray<AssetFile>, checksums: ReadonlyMap<string, Checksum>): Array<Build> => {
+export const toBuilds = (
+  assets: ReadonlyArray<AssetFile>,
+  checksums: ReadonlyMap<string, Checksum>,
+  /** Tauri's minisign signatures by file name (from the `.sig` assets). */
+  signatures: ReadonlyMap<string, string> = new Map()
+): Array<Build> => {
   const classified = assets
     .flatMap((asset) => {
       const kind = classify(asset.name)
@@ -86,6 +95,7 @@ export const toBuilds = (assets: ReadonlyArray<AssetFile>, checksums: ReadonlyMa
     for (let n = 2; used.has(id); n++) id = `${base}-${kind}-${n}`
     used.add(id)
     const checksum = checksums.get(asset.name)
+    const signature = signatures.get(asset.name)
     builds.push({
       id,
       platform,
@@ -94,7 +104,8 @@ export const toBuilds = (assets: ReadonlyArray<AssetFile>, checksums: ReadonlyMa
       file_size: asset.size,
       download_url: asset.browser_download_url,
       created_at: asset.created_at,
-      ...(checksum === undefined || Object.keys(checksum).length === 0 ? {} : { checksum })
+      ...(checksum === undefined || Object.keys(checksum).length === 0 ? {} : { checksum }),
+      ...(signature === undefined ? {} : { signature })
     })
   }
   return builds

@@ -34,13 +34,14 @@ const precedenceKey = (semver: Semver.SemVer) => Semver.format({ ...semver, buil
 
 /**
  * Maps one project's releases. `checksums(release)` gives the checksums of the release's files by
- * name; `firstSeen` dates a project that has no release yet.
+ * name, `signatures(release)` their Tauri signatures; `firstSeen` dates a project that has no release yet.
  */
 export const toProject = (
   config: ProjectConfig,
   releases: ReadonlyArray<Release>,
   checksums: (release: Release) => ReadonlyMap<string, Checksum>,
-  firstSeen: string
+  firstSeen: string,
+  signatures: (release: Release) => ReadonlyMap<string, string> = () => new Map()
 ): Mapped => {
   const rules = (config.channels ?? []).map((rule) => ({ rule, patterns: rule.tags.map(compileGlob) }))
   const prefix = config.tag_prefix ?? ""
@@ -85,7 +86,8 @@ export const toProject = (
         published_at: candidate.publishedAt,
         builds: GitHubAssets.toBuilds(
           release.assets.filter((asset) => asset.state === "uploaded"),
-          checksums(release)
+          checksums(release),
+          signatures(release)
         )
       }
     })

@@ -111,16 +111,21 @@ const unit = (
       },
       { concurrency: 4, discard: true }
     )
-    const checksums = (release: GitHubApi.Release): ReadonlyMap<string, Checksum> => {
+    const textsOf = (release: GitHubApi.Release) => {
       const byName = new Map<string, string>()
       for (const asset of release.assets) {
         const text = texts.get(textKey(asset))
         if (text !== undefined) byName.set(asset.name, text)
       }
-      return GitHubChecksums.resolve(release.assets, byName)
+      return byName
     }
+    const checksums = (release: GitHubApi.Release): ReadonlyMap<string, Checksum> =>
+      GitHubChecksums.resolve(release.assets, textsOf(release))
+    const signatures = (release: GitHubApi.Release) => GitHubChecksums.signatures(textsOf(release))
     const firstSeen = state.firstSeen ?? new Date(yield* Clock.currentTimeMillis).toISOString()
-    const mapped = projects.map((config) => GitHubCatalog.toProject(config, published, checksums, firstSeen))
+    const mapped = projects.map((config) =>
+      GitHubCatalog.toProject(config, published, checksums, firstSeen, signatures)
+    )
     const skipped = mapped.flatMap((m) => m.skipped)
     if (skipped.length > 0) yield* Effect.logWarning("GitHub releases left out of the catalog", { repository, skipped })
     const assets = new Map(published.flatMap((r) => r.assets.map((a) => [a.browser_download_url, a] as const)))

@@ -63,8 +63,11 @@ export const matches = (ifNoneMatch: string | undefined, etag: string): boolean 
   })
 }
 
-const varyWith = (existing: string | undefined) =>
-  existing === undefined || existing === "" ? "Authorization" : `${existing}, Authorization`
+// An update check's answer also depends on the client id, which places the client in staged rollouts.
+const varyWith = (existing: string | undefined, policy: Policy) => {
+  const own = policy === "update" ? "Authorization, X-Client-Id" : "Authorization"
+  return existing === undefined || existing === "" ? own : `${existing}, ${own}`
+}
 
 /**
  * Adds the validators to a response of the edge, synchronously: only successful JSON answers of
@@ -85,7 +88,7 @@ export const make =
     const headers = {
       etag,
       "cache-control": policy === "update" ? "private, no-cache" : `private, max-age=${options.catalogMaxAgeSeconds}`,
-      vary: varyWith(response.headers.vary)
+      vary: varyWith(response.headers.vary, policy)
     }
     return matches(request.headers["if-none-match"], etag)
       ? HttpServerResponse.empty({ status: 304, headers })

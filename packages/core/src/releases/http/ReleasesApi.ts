@@ -2,6 +2,7 @@ import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Authenticated } from "../../access/http/Middleware.ts"
 import { RequiredPermission } from "../../access/http/RequiredPermission.ts"
+import * as ClientIdentity from "./ClientIdentity.ts"
 import * as S from "./Schemas.ts"
 
 const ProjectPath = { projectId: Schema.String }
@@ -51,10 +52,13 @@ export class UpdatesGroup extends HttpApiGroup.make("updates")
   .add(
     HttpApiEndpoint.get("checkUpdate", "/projects/:projectId/channels/:channelId/update", {
       params: ChannelPath,
-      query: S.UpdateQuery,
+      query: { ...S.UpdateQuery, ...ClientIdentity.query },
+      headers: ClientIdentity.headers,
       success: S.UpdateResult
     }).annotate(RequiredPermission, "canCheckUpdates"),
     HttpApiEndpoint.post("launcherCheck", "/update/check", {
+      query: ClientIdentity.query,
+      headers: ClientIdentity.headers,
       payload: S.LauncherCheckRequest,
       success: S.LauncherCheckResponse
     }).annotate(RequiredPermission, "canCheckUpdates")

@@ -4,6 +4,7 @@ import { CurrentPrincipal } from "../../access/http/Middleware.ts"
 import { GatewayConfig } from "../../config/GatewayConfig.ts"
 import { Api } from "../../http/Api.ts"
 import { type UpdateOutcome, Updates } from "../services/Updates.ts"
+import * as ClientIdentity from "./ClientIdentity.ts"
 
 const upToDateMessage = "You are running the latest version"
 
@@ -38,7 +39,7 @@ export const UpdatesHandlers = HttpApiBuilder.group(Api, "updates", (handlers) =
     const config = yield* GatewayConfig
     const launcher = { projectId: config.launcherProjectId, channelId: config.launcherChannel }
     return handlers
-      .handle("checkUpdate", ({ params, query }) =>
+      .handle("checkUpdate", ({ params, query, headers }) =>
         Effect.map(
           Effect.flatMap(Effect.service(CurrentPrincipal), (principal) =>
             updates.check(principal, {
@@ -46,13 +47,14 @@ export const UpdatesHandlers = HttpApiBuilder.group(Api, "updates", (handlers) =
               channelId: params.channelId,
               currentVersion: query.current_version,
               platform: query.platform,
-              architecture: query.architecture
+              architecture: query.architecture,
+              ...ClientIdentity.fromRequest(headers, query)
             })
           ),
           presentOutcome
         )
       )
-      .handle("launcherCheck", ({ payload }) =>
+      .handle("launcherCheck", ({ payload, query, headers }) =>
         Effect.gen(function* () {
           const principal = yield* CurrentPrincipal
           const outcome = yield* updates.launcherCheck(
@@ -61,7 +63,8 @@ export const UpdatesHandlers = HttpApiBuilder.group(Api, "updates", (handlers) =
               launcherVersion: payload.client.launcher_version,
               platform: payload.client.os,
               architecture: payload.client.architecture,
-              installed: payload.installed
+              installed: payload.installed,
+              ...ClientIdentity.fromRequest(headers, query)
             },
             launcher
           )

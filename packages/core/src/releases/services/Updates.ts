@@ -2,17 +2,28 @@ import { Context, Effect, Layer } from "effect"
 import { canSeeProject, type Principal } from "../../access/domain/Permissions.ts"
 import { type ChannelNotFound, InvalidVersion, type ProjectNotFound } from "../../errors/Errors.ts"
 import { isGatewayError } from "../../errors/GatewayError.ts"
-import type { Platform } from "../domain/Catalog.ts"
+import type { Build, Platform } from "../domain/Catalog.ts"
 import * as Semver from "../domain/Semver.ts"
 import * as UpdatePolicy from "../domain/UpdatePolicy.ts"
 import { type ChannelView, Releases } from "./Releases.ts"
+import { Rollouts } from "./Rollouts.ts"
 
-export interface UpdateCheck {
+/** Who asks, beyond what they run: their rollout identity and how their process runs. */
+export interface ClientIdentity {
+  /** `X-Client-Id` or `client_id`: places the client in staged rollouts; without it only complete ones apply. */
+  readonly clientId?: string | undefined
+  /** A macOS x64 process under Rosetta translation. */
+  readonly translated?: boolean | undefined
+}
+
+export interface UpdateCheck extends ClientIdentity {
   readonly projectId: string
   readonly channelId: string
   readonly currentVersion: string
   readonly platform: Platform
   readonly architecture: "x64" | "arm64"
+  /** The builds the asking updater can install (a feed's format); installers by default. */
+  readonly accepts?: ((build: Build) => boolean) | undefined
 }
 
 export interface UpdateOutcome extends ChannelView {
@@ -26,7 +37,7 @@ export interface InstalledProject {
   readonly channel?: string | undefined
 }
 
-export interface LauncherCheck {
+export interface LauncherCheck extends ClientIdentity {
   readonly launcherVersion: string
   readonly platform: Platform
   readonly architecture: "x64" | "arm64"
@@ -75,6 +86,7 @@ const parseVersion = (field: string, input: string) => {
 
 export const make = Effect.gen(function* () {
   const releases = yield* Releases
+  const rollouts = yield* Rollouts
 
   const check: UpdatesShape["check"] = (principal, request) =>
     Effect.gen(function* () {
@@ -83,7 +95,10 @@ export const make = Effect.gen(function* () {
       const decision = UpdatePolicy.decide(view.channel, {
         current,
         platform: request.platform,
-        architecture: request.architecture
+        architecture: request.architecture,
+        translated: request.translated,
+        accepts: request.accepts,
+        admits: yield* rollouts.admission(request.projectId, request.channelId, request.clientId)
       })
       return { ...view, currentVersion: request.currentVersion, decision }
     })
@@ -94,7 +109,9 @@ export const make = Effect.gen(function* () {
       channelId: installed.channel ?? "stable",
       currentVersion: installed.version,
       platform: request.platform,
-      architecture: request.architecture
+      architecture: request.architecture,
+      clientId: request.clientId,
+      translated: request.translated
     }).pipe(
       Effect.map((outcome): InstalledOutcome => ({ _tag: "Checked", installed, outcome })),
       // One bad entry must not fail the others: its error is reported in its own slot.
@@ -120,7 +137,9 @@ export const make = Effect.gen(function* () {
         channelId: launcher.channelId,
         currentVersion: request.launcherVersion,
         platform: request.platform,
-        architecture: request.architecture
+        architecture: request.architecture,
+        clientId: request.clientId,
+        translated: request.translated
       }).pipe(
         Effect.map((outcome): UpdateOutcome | undefined => outcome),
         // An unconfigured or hidden launcher is no reason to refuse the projects' answers.
@@ -140,4 +159,4 @@ export const make = Effect.gen(function* () {
   return Updates.of({ check, launcherCheck })
 })
 
-export const layer: Layer.Layer<Updates, never, Releases> = Layer.effect(Updates, make)
+export const layer: Layer.Layer<Updates, never, Releases | Rollouts> = Layer.effect(Updates, make)
