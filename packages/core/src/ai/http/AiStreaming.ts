@@ -34,10 +34,26 @@ export const interrupted = (failure: ProviderFailure): AiStreamInterrupted =>
 const headers = { "cache-control": "no-cache", "x-accel-buffering": "no" }
 
 /**
- * Answers a streamed completion as Server-Sent Events. The stream is opened (with failover) before
- * the response starts, so a request no provider can answer gets a proper HTTP error. After that a
- * failure becomes the format's error event. The upstream lives in a scope the response body closes:
- * when the client disconnects the server interrupts the body, which cancels the upstream request.
+ * Opens a stream (with failover) before the response starts, so a request no provider can answer
+ * gets a proper HTTP error. The upstream lives in a scope the response body closes: when the
+ * client disconnects the server interrupts the body, which cancels the upstream request.
+ */
+const openScoped = <A>(open: Effect.Effect<OpenedStream<A>, RouteError, Scope.Scope>) =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.make()
+    const opened = yield* open.pipe(
+      Scope.provide(scope),
+      Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
+    )
+    return { scope, opened }
+  })
+
+const sse = (body: Stream.Stream<string>) =>
+  HttpServerResponse.stream(Stream.encodeText(body), { contentType: "text/event-stream", headers })
+
+/**
+ * Answers a streamed completion as Server-Sent Events in `format`. After the start, a failure
+ * becomes the format's error event.
  */
 export const respond = (options: {
   readonly open: Effect.Effect<OpenedStream, RouteError, Scope.Scope>
@@ -46,11 +62,7 @@ export const respond = (options: {
   readonly onDone: (event: DoneEvent, opened: OpenedStream) => Effect.Effect<void>
 }): Effect.Effect<HttpServerResponse.HttpServerResponse, RouteError> =>
   Effect.gen(function* () {
-    const scope = yield* Scope.make()
-    const opened = yield* options.open.pipe(
-      Scope.provide(scope),
-      Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
-    )
+    const { scope, opened } = yield* openScoped(options.open)
     const requestScope = yield* RequestScope
     const format = options.format(opened)
     // One string per batch of events, so a burst from the upstream is one write to the client.
@@ -69,10 +81,35 @@ export const respond = (options: {
         : Effect.as(options.onDone(done, opened), [text] as const)
     }
     const head = Effect.map(encode(opened.head), ([text]) => (format.start ?? "") + text)
-    const body = Stream.concat(Stream.fromEffect(head), Stream.mapArrayEffect(opened.rest, encode)).pipe(
-      Stream.catchTag("ProviderFailure", (failure) => Stream.succeed(format.error(interrupted(failure), requestScope))),
-      Stream.encodeText,
-      Stream.onExit((exit) => Scope.close(scope, exit))
+    return sse(
+      Stream.concat(Stream.fromEffect(head), Stream.mapArrayEffect(opened.rest, encode)).pipe(
+        Stream.catchTag("ProviderFailure", (failure) =>
+          Stream.succeed(format.error(interrupted(failure), requestScope))
+        ),
+        Stream.onExit((exit) => Scope.close(scope, exit))
+      )
     )
-    return HttpServerResponse.stream(body, { contentType: "text/event-stream", headers })
+  })
+
+/**
+ * Answers a stream that is already SSE text (OpenAI's wire, forwarded): its events as they come,
+ * then `error` (the error event) if it fails after the start. `onEnd` runs however it ends,
+ * finished, failed or abandoned by the client, so what it cost is always accounted.
+ */
+export const respondText = (options: {
+  readonly open: Effect.Effect<OpenedStream<string>, RouteError, Scope.Scope>
+  readonly error: (error: GatewayErrorShape, scope: RequestScopeShape) => string
+  readonly onEnd: Effect.Effect<void>
+}): Effect.Effect<HttpServerResponse.HttpServerResponse, RouteError> =>
+  Effect.gen(function* () {
+    const { scope, opened } = yield* openScoped(options.open)
+    const requestScope = yield* RequestScope
+    return sse(
+      Stream.concat(Stream.fromIterable(opened.head), opened.rest).pipe(
+        Stream.catchTag("ProviderFailure", (failure) =>
+          Stream.succeed(options.error(interrupted(failure), requestScope))
+        ),
+        Stream.onExit((exit) => Effect.andThen(options.onEnd, Scope.close(scope, exit)))
+      )
+    )
   })
