@@ -17,6 +17,7 @@ import * as NodeArtifactDigest from "./NodeArtifactDigest.ts"
 import * as NodeClientErrors from "./NodeClientErrors.ts"
 import * as PinoLogger from "./PinoLogger.ts"
 import * as Stores from "./Stores.ts"
+import * as UndiciProviderHttp from "./UndiciProviderHttp.ts"
 
 export interface Options {
   /** Configuration values, as environment variable names; defaults to `process.env`. */
@@ -76,8 +77,11 @@ const releases = BuildVerification.layerConfig.pipe(
   Layer.provide(NodeArtifactDigest.layer)
 )
 
-/** The ports of a Node deployment: releases as above; keys, rate limits and downloads as `Stores` selects. */
-const ports = Layer.mergeAll(releases, Stores.layerConfig)
+/**
+ * The ports of a Node deployment: releases as above; keys, rate limits and downloads as `Stores`
+ * selects; the AI pass-through on undici's connection pool.
+ */
+const ports = Layer.mergeAll(releases, Stores.layerConfig, UndiciProviderHttp.layer())
 
 const server = Layer.unwrap(
   Effect.gen(function* () {

@@ -191,7 +191,7 @@ describe("/v1 fidelity with an OpenAI-compatible upstream, driven by the openai 
     const request = { ...everyField, n: 1, stream: true as const }
     const stream = await client.chat.completions.create(request as any)
     const received: Array<unknown> = []
-    for await (const part of stream as AsyncIterable<unknown>) received.push(part)
+    for await (const part of stream as unknown as AsyncIterable<unknown>) received.push(part)
     // Exactly what OpenAI sends without include_usage: no usage chunk, no `usage: null` on the others.
     expect(received).toEqual(toolCallChunks.slice(0, -1).map(({ usage: _, ...rest }) => rest))
     const args = received.flatMap((part: any) => part.choices[0]?.delta.tool_calls?.[0]?.function.arguments ?? [])
