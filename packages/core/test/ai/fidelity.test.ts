@@ -10,7 +10,7 @@ import {
   startUpstream,
   type Upstream
 } from "./fakes.ts"
-import { adminKey, aiKey, bearer, type ServedGateway, serveGateway } from "./support.ts"
+import { aiKey, type ServedGateway, serveGateway, tokensAdded, tokensOf } from "./support.ts"
 
 /** Every request field OpenAI documents, and one it has not invented yet. */
 const everyField = {
@@ -137,21 +137,6 @@ const wire = (events: ReadonlyArray<SseEvent>) =>
   events
     .map((event) => `data: ${typeof event.data === "string" ? event.data : JSON.stringify(event.data)}\n\n`)
     .join("")
-
-const tokensOf = async (gateway: ServedGateway) => {
-  const stats = await (await fetch(gateway.url("/admin/keys/stats"), { headers: bearer(adminKey) })).json()
-  return (stats.keys.find((key: { name: string }) => key.name === "ai-app")?.tokens ?? 0) as number
-}
-
-/** The tokens added to the key since `before`, once the stream's end has been accounted. */
-const tokensAdded = async (gateway: ServedGateway, before: number) => {
-  for (let tries = 0; tries < 50; tries++) {
-    const added = (await tokensOf(gateway)) - before
-    if (added !== 0) return added
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return 0
-}
 
 describe("/v1 fidelity with an OpenAI-compatible upstream, driven by the openai SDK", () => {
   let upstream: Upstream

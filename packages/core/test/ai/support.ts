@@ -99,3 +99,19 @@ export const eventually = async (check: () => boolean, timeoutMs = 5000) => {
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
+
+/** The tokens counted so far for the `ai-app` key, from the admin stats. */
+export const tokensOf = async (gateway: ServedGateway): Promise<number> => {
+  const stats = await (await fetch(gateway.url("/admin/keys/stats"), { headers: bearer(adminKey) })).json()
+  return stats.keys.find((key: { name: string }) => key.name === "ai-app")?.tokens ?? 0
+}
+
+/** The tokens added to the `ai-app` key since `before`, once a stream's end has been accounted. */
+export const tokensAdded = async (gateway: ServedGateway, before: number): Promise<number> => {
+  for (let tries = 0; tries < 50; tries++) {
+    const added = (await tokensOf(gateway)) - before
+    if (added !== 0) return added
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return 0
+}

@@ -60,18 +60,25 @@ export const respond = (options: {
   readonly format: (opened: OpenedStream) => SseFormat
   /** Runs on the final event, before it is sent (usage accounting). */
   readonly onDone: (event: DoneEvent, opened: OpenedStream) => Effect.Effect<void>
+  /** Runs when the stream ended without its final event (failed, or the client left), with the text sent. */
+  readonly onCut: (text: string) => Effect.Effect<void>
 }): Effect.Effect<HttpServerResponse.HttpServerResponse, RouteError> =>
   Effect.gen(function* () {
     const { scope, opened } = yield* openScoped(options.open)
     const requestScope = yield* RequestScope
     const format = options.format(opened)
+    let sent = ""
+    let finished = false
     // One string per batch of events, so a burst from the upstream is one write to the client.
     const encode = (events: ReadonlyArray<StreamEvent>) => {
       let text = ""
       let done: DoneEvent | undefined
       for (const event of events) {
-        if (event._tag === "Delta") text += format.delta(event.text)
-        else {
+        if (event._tag === "Delta") {
+          sent += event.text
+          text += format.delta(event.text)
+        } else {
+          finished = true
           done = event
           text += format.done(event)
         }
@@ -86,7 +93,12 @@ export const respond = (options: {
         Stream.catchTag("ProviderFailure", (failure) =>
           Stream.succeed(format.error(interrupted(failure), requestScope))
         ),
-        Stream.onExit((exit) => Scope.close(scope, exit))
+        Stream.onExit((exit) =>
+          Effect.andThen(
+            Effect.suspend(() => (finished ? Effect.void : options.onCut(sent))),
+            Scope.close(scope, exit)
+          )
+        )
       )
     )
   })

@@ -102,6 +102,11 @@ export interface CompletionsWire {
   readonly complete: (body: OpenAiWire.Body) => Effect.Effect<OpenAiWire.Completion, unknown>
   /** OpenAI's SSE text for `body` (which asks for usage) as it arrives: events may be split anywhere. */
   readonly stream: (body: OpenAiWire.Body) => Stream.Stream<string, unknown>
+  /**
+   * Whether streams may ask for usage (`stream_options.include_usage`, added when the client did not
+   * ask); `false` for the few hosts that reject it, whose streams are then counted locally.
+   */
+  readonly streamUsage?: boolean | undefined
 }
 
 /** How one forwarded stream is read: its limits, where its tokens are counted, what to remove. */
@@ -234,13 +239,16 @@ export const make = (minimal: Minimal): AIProviderShape => {
         Effect.withSpan("AIProvider.completions", { attributes: { provider: name, model: body.model } })
       ),
     stream: (body, options) =>
-      AiWireStream.scan(Stream.mapError(wire.stream(OpenAiWire.askingUsage(body)), fail), {
-        provider: name,
-        classify: fail,
-        limits: options.limits,
-        meter: options.meter,
-        stripUsage: !OpenAiWire.wantsUsage(body)
-      }).pipe(Stream.withSpan("AIProvider.completionsStream", { attributes: { provider: name, model: body.model } }))
+      AiWireStream.scan(
+        Stream.mapError(wire.stream(wire.streamUsage === false ? body : OpenAiWire.askingUsage(body)), fail),
+        {
+          provider: name,
+          classify: fail,
+          limits: options.limits,
+          meter: options.meter,
+          stripUsage: !OpenAiWire.wantsUsage(body)
+        }
+      ).pipe(Stream.withSpan("AIProvider.completionsStream", { attributes: { provider: name, model: body.model } }))
   }
 
   const embed = minimal.embeddings

@@ -157,7 +157,7 @@ export const make = (options: Options): AIProvider.AIProviderShape => {
   })
   return AIProvider.make({
     ...minimal(client(options), options),
-    completions: forwarded,
+    completions: { ...forwarded, streamUsage: options.streamUsage },
     embeddings: forwarded.embeddings
   })
 }
