@@ -1,5 +1,7 @@
 import OpenAI from "openai"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import * as AIProvider from "../../src/ai/ports/AIProvider.ts"
+import * as ModelRouter from "../../src/ai/services/ModelRouter.ts"
 import {
   json,
   openAiError,
@@ -286,6 +288,50 @@ describe("/v1 failover and Azure", () => {
     } finally {
       await gateway.close()
       await azure.close()
+    }
+  })
+})
+
+describe("/v1 on a custom provider, which implements only the port", () => {
+  const custom = AIProvider.fromPromises({
+    name: "custom",
+    defaultModel: "house-model",
+    chatCompletion: async (request) => ({
+      text: `You said: ${request.messages.at(-1)?.content}`,
+      model: request.model,
+      finishReason: "stop"
+    }),
+    async *streamCompletion() {
+      yield "Hel"
+      yield "lo"
+    },
+    getModels: async () => ["house-model"]
+  })
+
+  it("answers in OpenAI's format, and refuses with a 400 the fields the port cannot carry", async () => {
+    const gateway = await serveGateway({}, ModelRouter.registerProviders(custom))
+    try {
+      const client = new OpenAI({ apiKey: aiKey, baseURL: gateway.url("/v1"), maxRetries: 0 })
+      const messages = [{ role: "user" as const, content: "hi" }]
+      const completion = await client.chat.completions.create({ model: "house-model", messages, temperature: 0.2 })
+      expect(completion.choices[0]!.message.content).toBe("You said: hi")
+      expect(completion.usage!.total_tokens).toBeGreaterThan(0)
+      const stream = await client.chat.completions.create({ model: "house-model", messages, stream: true })
+      const chunks: Array<OpenAI.ChatCompletionChunk> = []
+      for await (const chunk of stream) chunks.push(chunk)
+      expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")).toBe("Hello")
+      // The usage chunk was not asked for, so the client does not get it.
+      expect(chunks.every((chunk) => chunk.choices.length === 1 && chunk.usage === undefined)).toBe(true)
+      const refused = await client.chat.completions
+        .create({ model: "house-model", messages, tools: [{ type: "function", function: { name: "f" } }] })
+        .then(
+          () => undefined,
+          (error: unknown) => error as InstanceType<typeof OpenAI.APIError>
+        )
+      expect(refused?.status).toBe(400)
+      expect(refused?.message).toContain("'tools'")
+    } finally {
+      await gateway.close()
     }
   })
 })

@@ -26,7 +26,14 @@ export const tokens = (meter: Meter, body: OpenAiWire.Body): OpenAiWire.Usage =>
   if (meter.usage !== undefined) return meter.usage
   let completion = ""
   for (const text of meter.forwarded) {
-    for (const match of text.matchAll(contentText)) completion += JSON.parse(`"${match[1]}"`)
+    for (const match of text.matchAll(contentText)) {
+      try {
+        completion += JSON.parse(`"${match[1]}"`)
+      } catch {
+        // An escape JSON does not know: its raw text counts about the same.
+        completion += match[1]
+      }
+    }
   }
   return AiTokens.countUsage(OpenAiWire.promptTexts(body), completion)
 }
