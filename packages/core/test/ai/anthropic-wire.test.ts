@@ -1,7 +1,7 @@
 import OpenAI from "openai"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { anthropicModels, json, type SseEvent, sse, startUpstream, type Upstream } from "./fakes.ts"
-import { aiKey, type ServedGateway, serveGateway } from "./support.ts"
+import { beforeEach, describe, expect, it } from "vitest"
+import { anthropicModels, json, type SseEvent, sse } from "./fakes.ts"
+import { sdkSuite } from "./support.ts"
 
 const weatherTool = {
   type: "function" as const,
@@ -65,32 +65,20 @@ const toolUseStream: Array<SseEvent> = [
 ]
 
 describe("/v1 translated onto Anthropic's Messages API, driven by the openai SDK", () => {
-  let upstream: Upstream
-  let gateway: ServedGateway
-  let client: OpenAI
-
-  beforeAll(async () => {
-    upstream = await startUpstream()
-    gateway = await serveGateway({
-      ANTHROPIC_API_KEY: "sk-ant-secret",
-      ANTHROPIC_BASE_URL: upstream.url,
-      ANTHROPIC_MODEL: "claude-test"
-    })
-    client = new OpenAI({ apiKey: aiKey, baseURL: gateway.url("/v1"), maxRetries: 0 })
-  })
-  afterAll(async () => {
-    await gateway.close()
-    await upstream.close()
-  })
+  const suite = sdkSuite((url) => ({
+    ANTHROPIC_API_KEY: "sk-ant-secret",
+    ANTHROPIC_BASE_URL: url,
+    ANTHROPIC_MODEL: "claude-test"
+  }))
   beforeEach(() => {
-    upstream.received.length = 0
-    upstream.on("/v1/models", anthropicModels("claude-test"))
+    suite.upstream.received.length = 0
+    suite.upstream.on("/v1/models", anthropicModels("claude-test"))
   })
 
-  const messagesSent = () => upstream.received.filter((request) => request.path === "/v1/messages")
+  const messagesSent = () => suite.upstream.received.filter((request) => request.path === "/v1/messages")
 
   it("translates tools, tool results, images and JSON mode, and the tool call back", async () => {
-    upstream.on(
+    suite.upstream.on(
       "/v1/messages",
       json({
         id: "msg_2",
@@ -106,7 +94,7 @@ describe("/v1 translated onto Anthropic's Messages API, driven by the openai SDK
         usage: { input_tokens: 60, output_tokens: 15 }
       })
     )
-    const completion = await client.chat.completions.create({
+    const completion = await suite.client.chat.completions.create({
       model: "claude-test",
       messages: [
         { role: "system", content: "Be brief." },
@@ -178,8 +166,8 @@ describe("/v1 translated onto Anthropic's Messages API, driven by the openai SDK
   })
 
   it("streams a tool call as OpenAI's tool-call deltas", async () => {
-    upstream.on("/v1/messages", sse(toolUseStream))
-    const stream = await client.chat.completions.create({
+    suite.upstream.on("/v1/messages", sse(toolUseStream))
+    const stream = await suite.client.chat.completions.create({
       model: "claude-test",
       messages: [{ role: "user", content: "Weather in Oslo?" }],
       tools: [weatherTool],
@@ -217,7 +205,7 @@ describe("/v1 translated onto Anthropic's Messages API, driven by the openai SDK
       ["logit_bias", { "1": 2 }],
       ["n", 2]
     ] as const) {
-      const error = await client.chat.completions
+      const error = await suite.client.chat.completions
         .create({ model: "claude-test", messages: [{ role: "user", content: "Hi" }], [field]: value } as any)
         .then(
           () => undefined,

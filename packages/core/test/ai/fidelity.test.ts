@@ -1,18 +1,9 @@
 import OpenAI from "openai"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { beforeEach, describe, expect, it } from "vitest"
 import * as AIProvider from "../../src/ai/ports/AIProvider.ts"
 import * as ModelRouter from "../../src/ai/services/ModelRouter.ts"
-import {
-  json,
-  openAiError,
-  openAiModels,
-  openAiStream,
-  type SseEvent,
-  sse,
-  startUpstream,
-  type Upstream
-} from "./fakes.ts"
-import { aiKey, type ServedGateway, serveGateway, tokensAdded, tokensOf } from "./support.ts"
+import { json, openAiError, openAiModels, openAiStream, type SseEvent, sse, startUpstream } from "./fakes.ts"
+import { aiKey, sdkSuite, serveGateway, tokensAdded, tokensOf } from "./support.ts"
 
 /** Every request field OpenAI documents, and one it has not invented yet. */
 const everyField = {
@@ -141,42 +132,30 @@ const wire = (events: ReadonlyArray<SseEvent>) =>
     .join("")
 
 describe("/v1 fidelity with an OpenAI-compatible upstream, driven by the openai SDK", () => {
-  let upstream: Upstream
-  let gateway: ServedGateway
-  let client: OpenAI
-
-  beforeAll(async () => {
-    upstream = await startUpstream()
-    gateway = await serveGateway({
-      OPENAI_ENABLED: "true",
-      OPENAI_API_KEY: "sk-upstream-secret",
-      OPENAI_BASE_URL: `${upstream.url}/v1`
-    })
-    client = new OpenAI({ apiKey: aiKey, baseURL: gateway.url("/v1"), maxRetries: 0 })
-  })
-  afterAll(async () => {
-    await gateway.close()
-    await upstream.close()
-  })
+  const suite = sdkSuite((url) => ({
+    OPENAI_ENABLED: "true",
+    OPENAI_API_KEY: "sk-upstream-secret",
+    OPENAI_BASE_URL: `${url}/v1`
+  }))
   beforeEach(() => {
-    upstream.received.length = 0
-    upstream.on("/v1/models", openAiModels("gpt-test", "text-embed"))
+    suite.upstream.received.length = 0
+    suite.upstream.on("/v1/models", openAiModels("gpt-test", "text-embed"))
   })
 
-  const sent = (path: string) => upstream.received.find((request) => request.path === path)!
+  const sent = (path: string) => suite.upstream.received.find((request) => request.path === path)!
 
   it("forwards every request field unchanged and returns every response field unchanged", async () => {
-    upstream.on("/v1/chat/completions", json(fullAnswer))
-    const response = await client.chat.completions.create(everyField as any).asResponse()
+    suite.upstream.on("/v1/chat/completions", json(fullAnswer))
+    const response = await suite.client.chat.completions.create(everyField as any).asResponse()
     expect(await response.json()).toEqual(fullAnswer)
     expect(sent("/v1/chat/completions").body).toEqual(everyField)
   })
 
   it("streams a tool call byte for byte, without the usage chunk the client did not ask for", async () => {
-    upstream.on("/v1/chat/completions", sse(toolCallStream))
-    const before = await tokensOf(gateway)
+    suite.upstream.on("/v1/chat/completions", sse(toolCallStream))
+    const before = await tokensOf(suite.gateway)
     const request = { ...everyField, n: 1, stream: true as const }
-    const stream = await client.chat.completions.create(request as any)
+    const stream = await suite.client.chat.completions.create(request as any)
     const received: Array<unknown> = []
     for await (const part of stream as unknown as AsyncIterable<unknown>) received.push(part)
     // Exactly what OpenAI sends without include_usage: no usage chunk, no `usage: null` on the others.
@@ -185,22 +164,25 @@ describe("/v1 fidelity with an OpenAI-compatible upstream, driven by the openai 
     expect(args.join("")).toBe('{"city":"Oslo"}')
     // The gateway asked for usage to count the tokens; nothing else changed.
     expect(sent("/v1/chat/completions").body).toEqual({ ...request, stream_options: { include_usage: true } })
-    expect(await tokensAdded(gateway, before)).toBe(39)
+    expect(await tokensAdded(suite.gateway, before)).toBe(39)
   })
 
   it("passes a stream through exactly as the upstream wrote it when the client asked for usage", async () => {
-    upstream.on("/v1/chat/completions", sse(toolCallStream))
+    suite.upstream.on("/v1/chat/completions", sse(toolCallStream))
     const request = { model: "gpt-test", messages: [{ role: "user", content: "Hi" }], stream: true }
-    const response = await client.chat.completions
+    const response = await suite.client.chat.completions
       .create({ ...request, stream: true, stream_options: { include_usage: true } } as any)
       .asResponse()
     expect(await response.text()).toBe(wire(toolCallStream))
   })
 
   it("ends a stream cut mid-way with the typed error and still adds the tokens it cost", async () => {
-    upstream.on("/v1/chat/completions", sse(openAiStream(["Half", " an", " answer"]).slice(0, 3), { end: "drop" }))
-    const before = await tokensOf(gateway)
-    const stream = await client.chat.completions.create({
+    suite.upstream.on(
+      "/v1/chat/completions",
+      sse(openAiStream(["Half", " an", " answer"]).slice(0, 3), { end: "drop" })
+    )
+    const before = await tokensOf(suite.gateway)
+    const stream = await suite.client.chat.completions.create({
       model: "gpt-test",
       messages: [{ role: "user", content: "Tell me a long story" }],
       stream: true
@@ -215,7 +197,7 @@ describe("/v1 fidelity with an OpenAI-compatible upstream, driven by the openai 
     expect(text).toBe("Half an")
     expect(failure?.code).toBe("AI_STREAM_INTERRUPTED")
     // Counted locally: the prompt and the pieces that reached the client.
-    expect(await tokensAdded(gateway, before)).toBeGreaterThan(5)
+    expect(await tokensAdded(suite.gateway, before)).toBeGreaterThan(5)
   })
 
   it("serves embeddings and single models", async () => {
@@ -225,13 +207,13 @@ describe("/v1 fidelity with an OpenAI-compatible upstream, driven by the openai 
       model: "text-embed",
       usage: { prompt_tokens: 3, total_tokens: 3 }
     }
-    upstream.on("/v1/embeddings", json(answer))
+    suite.upstream.on("/v1/embeddings", json(answer))
     const request = { model: "text-embed", input: "hello", encoding_format: "float" as const, dimensions: 2 }
-    const embeddings = await client.embeddings.create(request)
+    const embeddings = await suite.client.embeddings.create(request)
     expect(embeddings.data[0]!.embedding).toEqual([0.25, -0.5])
     expect(sent("/v1/embeddings").body).toEqual(request)
-    expect(await client.models.retrieve("gpt-test")).toMatchObject({ id: "gpt-test", owned_by: "openai" })
-    await expect(client.models.retrieve("no-such-model")).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+    expect(await suite.client.models.retrieve("gpt-test")).toMatchObject({ id: "gpt-test", owned_by: "openai" })
+    await expect(suite.client.models.retrieve("no-such-model")).rejects.toBeInstanceOf(OpenAI.NotFoundError)
   })
 })
 

@@ -13,7 +13,6 @@ import {
   type Upstream
 } from "./fakes.ts"
 import {
-  adminKey,
   aiKey,
   bearer,
   eventually,

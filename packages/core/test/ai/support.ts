@@ -2,6 +2,8 @@ import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, References, Scope } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
+import OpenAI from "openai"
+import { afterAll, beforeAll } from "vitest"
 import exampleCatalog from "../../../../examples/catalog.json" with { type: "json" }
 import * as ApiKeyFormat from "../../src/access/domain/ApiKeyFormat.ts"
 import * as KeyHash from "../../src/access/domain/KeyHash.ts"
@@ -9,6 +11,7 @@ import type { Permission } from "../../src/access/domain/Permissions.ts"
 import type { StoredKey } from "../../src/access/ports/KeyStore.ts"
 import * as Gateway from "../../src/Gateway.ts"
 import { memoryPorts } from "../../src/testing/index.ts"
+import { startUpstream, type Upstream } from "./fakes.ts"
 
 export const adminKey = "test-admin-key-0123456789abcdef0123"
 
@@ -114,4 +117,40 @@ export const tokensAdded = async (gateway: ServedGateway, before: number): Promi
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   return 0
+}
+
+/** A fake upstream, the gateway configured for it, and the official `openai` SDK pointed at the gateway. */
+export interface SdkSuite {
+  readonly upstream: Upstream
+  readonly gateway: ServedGateway
+  readonly client: OpenAI
+}
+
+/**
+ * Starts an upstream and a gateway configured by `env` (given the upstream's URL) before the
+ * suite's tests, and closes both after them. The SDK's own retries are off, so each test sees
+ * exactly what the gateway answered.
+ */
+export const sdkSuite = (env: (upstreamUrl: string) => Record<string, string>): SdkSuite => {
+  const parts: { -readonly [K in keyof SdkSuite]?: SdkSuite[K] } = {}
+  beforeAll(async () => {
+    parts.upstream = await startUpstream()
+    parts.gateway = await serveGateway(env(parts.upstream.url))
+    parts.client = new OpenAI({ apiKey: aiKey, baseURL: parts.gateway.url("/v1"), maxRetries: 0 })
+  })
+  afterAll(async () => {
+    await parts.gateway?.close()
+    await parts.upstream?.close()
+  })
+  return {
+    get upstream() {
+      return parts.upstream!
+    },
+    get gateway() {
+      return parts.gateway!
+    },
+    get client() {
+      return parts.client!
+    }
+  }
 }

@@ -5,91 +5,63 @@ import { RequiredPermission } from "../../access/http/RequiredPermission.ts"
 
 const optional = <S extends Schema.Top>(schema: S) => Schema.optionalKey(Schema.NullOr(schema))
 
-/** Any further fields, kept as they are: the gateway forwards what it does not read. */
-const rest = [Schema.Record(Schema.String, Schema.Unknown)] as const
-
-const Message = Schema.StructWithRest(Schema.Struct({ role: Schema.String }), rest)
+/** An object with `fields`, and any further fields kept as they are: the gateway forwards what it does not read. */
+const open = <const Fields extends Schema.Struct.Fields>(fields: Fields) =>
+  Schema.StructWithRest(Schema.Struct(fields), [Schema.Record(Schema.String, Schema.Unknown)])
 
 /**
  * OpenAI's chat-completions request. The gateway reads the model, the messages and whether to
  * stream; every other field (tools, response_format, seed, logprobs, fields OpenAI adds later)
  * reaches the provider as the client sent it, or is refused with a 400 naming it.
  */
-export const ChatCompletionRequest = Schema.StructWithRest(
-  Schema.Struct({
-    model: Schema.NonEmptyString,
-    messages: Schema.Array(Message).check(Schema.isMinLength(1)),
-    stream: optional(Schema.Boolean),
-    stream_options: optional(
-      Schema.StructWithRest(Schema.Struct({ include_usage: Schema.optionalKey(Schema.Boolean) }), rest)
-    )
-  }),
-  rest
-)
+export const ChatCompletionRequest = open({
+  model: Schema.NonEmptyString,
+  messages: Schema.Array(open({ role: Schema.String })).check(Schema.isMinLength(1)),
+  stream: optional(Schema.Boolean),
+  stream_options: optional(open({ include_usage: Schema.optionalKey(Schema.Boolean) }))
+})
 
-const Usage = Schema.StructWithRest(
-  Schema.Struct({ prompt_tokens: Schema.Int, completion_tokens: Schema.Int, total_tokens: Schema.Int }),
-  rest
-)
+const Usage = open({ prompt_tokens: Schema.Int, completion_tokens: Schema.Int, total_tokens: Schema.Int })
+
+/** The fields every completion object starts with, `object` naming its kind. */
+const completionOf = <const Kind extends string, const Choice extends Schema.Struct.Fields>(
+  object: Kind,
+  choice: Choice
+) => ({
+  id: Schema.String,
+  object: Schema.Literal(object),
+  created: Schema.Int,
+  model: Schema.String,
+  choices: Schema.Array(open({ index: Schema.Int, ...choice }))
+})
 
 /** OpenAI's `chat.completion` object, with every field the provider sent. */
-export const ChatCompletion = Schema.StructWithRest(
-  Schema.Struct({
-    id: Schema.String,
-    object: Schema.Literal("chat.completion"),
-    created: Schema.Int,
-    model: Schema.String,
-    choices: Schema.Array(
-      Schema.StructWithRest(
-        Schema.Struct({
-          index: Schema.Int,
-          message: Schema.StructWithRest(
-            Schema.Struct({ role: Schema.Literal("assistant"), content: Schema.NullOr(Schema.String) }),
-            rest
-          ),
-          finish_reason: Schema.String
-        }),
-        rest
-      )
-    ),
-    usage: Schema.optionalKey(Usage)
+export const ChatCompletion = open({
+  ...completionOf("chat.completion", {
+    message: open({ role: Schema.Literal("assistant"), content: Schema.NullOr(Schema.String) }),
+    finish_reason: Schema.String
   }),
-  rest
-)
+  usage: Schema.optionalKey(Usage)
+})
 
 /** OpenAI's `chat.completion.chunk` object, one per SSE `data:`. */
-export const ChatCompletionChunk = Schema.StructWithRest(
-  Schema.Struct({
-    id: Schema.String,
-    object: Schema.Literal("chat.completion.chunk"),
-    created: Schema.Int,
-    model: Schema.String,
-    choices: Schema.Array(
-      Schema.StructWithRest(
-        Schema.Struct({
-          index: Schema.Int,
-          delta: Schema.Record(Schema.String, Schema.Unknown),
-          finish_reason: Schema.NullOr(Schema.String)
-        }),
-        rest
-      )
-    ),
-    usage: optional(Usage)
+export const ChatCompletionChunk = open({
+  ...completionOf("chat.completion.chunk", {
+    delta: Schema.Record(Schema.String, Schema.Unknown),
+    finish_reason: Schema.NullOr(Schema.String)
   }),
-  rest
-)
+  usage: optional(Usage)
+})
 
 /** OpenAI's embeddings request: `model` and `input` read, the rest forwarded as sent. */
-export const EmbeddingsRequest = Schema.StructWithRest(
-  Schema.Struct({ model: Schema.NonEmptyString, input: Schema.Unknown }),
-  rest
-)
+export const EmbeddingsRequest = open({ model: Schema.NonEmptyString, input: Schema.Unknown })
 
 /** OpenAI's embeddings answer, as the provider wrote it. */
-export const Embeddings = Schema.StructWithRest(
-  Schema.Struct({ object: Schema.Literal("list"), data: Schema.Array(Schema.Unknown), model: Schema.String }),
-  rest
-)
+export const Embeddings = open({
+  object: Schema.Literal("list"),
+  data: Schema.Array(Schema.Unknown),
+  model: Schema.String
+})
 
 const Model = Schema.Struct({
   id: Schema.String,

@@ -193,14 +193,15 @@ export const make = (minimal: Minimal): AIProviderShape => {
       kind: "timeout",
       message: `${what} took longer than ${Duration.toMillis(Duration.fromInputUnsafe(limit))} ms`
     })
+  // One whole upstream call: its failures classified, abandoned past `limit`.
+  const bounded = <A>(call: Effect.Effect<A, unknown>, what: string, limit: Duration.Input) =>
+    call.pipe(
+      Effect.mapError(fail),
+      Effect.timeoutOrElse({ duration: limit, orElse: () => Effect.fail(timedOut(what, limit)) })
+    )
 
   const chat = (request: ChatRequest, limits: AttemptLimits = defaultLimits) =>
-    minimal.chat(request).pipe(
-      Effect.mapError(fail),
-      Effect.timeoutOrElse({
-        duration: limits.timeout,
-        orElse: () => Effect.fail(timedOut("The completion", limits.timeout))
-      }),
+    bounded(minimal.chat(request), "The completion", limits.timeout).pipe(
       Effect.map(
         (completion): CountedCompletion =>
           completion.usage === undefined
@@ -219,19 +220,16 @@ export const make = (minimal: Minimal): AIProviderShape => {
   // Listing the models is the health check of a provider that has no cheaper one.
   const health = Effect.mapError(minimal.health ?? Effect.asVoid(minimal.models), fail)
   const probe = (timeout: Duration.Input) =>
-    (minimal.health === undefined ? models : Effect.andThen(health, models)).pipe(
-      Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(timedOut("The health probe", timeout)) })
+    bounded(
+      minimal.health === undefined ? minimal.models : Effect.andThen(minimal.health, minimal.models),
+      "The health probe",
+      timeout
     )
 
   const wire = minimal.completions ?? AiWireTranslation.fromChat(name, chat, stream)
   const completions: CompletionsWireShape = {
     complete: (body, limits = defaultLimits) =>
-      wire.complete(body).pipe(
-        Effect.mapError(fail),
-        Effect.timeoutOrElse({
-          duration: limits.timeout,
-          orElse: () => Effect.fail(timedOut("The completion", limits.timeout))
-        }),
+      bounded(wire.complete(body), "The completion", limits.timeout).pipe(
         Effect.map((completion) => ({
           ...completion,
           usage: completion.usage ?? AiWireTranslation.countCompletion(body, completion.json)
@@ -257,12 +255,7 @@ export const make = (minimal: Minimal): AIProviderShape => {
       ? Effect.fail(
           new AiFailures.ProviderFailure({ provider: name, kind: "not_found", message: `${name} serves no embeddings` })
         )
-      : embed(body).pipe(
-          Effect.mapError(fail),
-          Effect.timeoutOrElse({
-            duration: limits.timeout,
-            orElse: () => Effect.fail(timedOut("The embeddings", limits.timeout))
-          }),
+      : bounded(embed(body), "The embeddings", limits.timeout).pipe(
           // Embeddings cost only their input; a provider that reports nothing is counted as nothing.
           Effect.map((answer) => ({
             ...answer,

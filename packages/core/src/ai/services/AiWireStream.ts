@@ -1,7 +1,8 @@
-import { Cause, Clock, Duration, Effect, Pull, Stream } from "effect"
+import { Cause, Clock, Duration, Effect, type Pull, Stream } from "effect"
 import * as OpenAiWire from "../domain/OpenAiWire.ts"
 import type { AttemptLimits } from "../ports/AIProvider.ts"
 import { ProviderFailure } from "./AiFailures.ts"
+import { pullWithin } from "./AiStreamGuard.ts"
 import * as AiTokens from "./AiTokens.ts"
 
 /**
@@ -81,15 +82,11 @@ export const scan = (
     Effect.map(Clock.currentTimeMillis, (startedAt) => {
       const { limits, meter } = options
       const firstBy = startedAt + millis(limits.firstTokenTimeout)
-      const idle = millis(limits.idleTimeout)
       let buffer = ""
       let started = false
       let finished = false
       let ended = false
       let reported: ProviderFailure | undefined
-
-      const failure = (kind: "timeout" | "incomplete", message: string) =>
-        new ProviderFailure({ provider: options.provider, kind, message })
 
       // Reads the events one by one: only batches carrying usage or an error come here.
       const sift = (batch: string): string => {
@@ -126,7 +123,11 @@ export const scan = (
         buffer = ""
         if (reported !== undefined) return rest === "" ? Effect.fail(reported) : Effect.succeed([rest])
         if (!finished) {
-          const cut = failure("incomplete", "The upstream stream ended before the completion finished")
+          const cut = new ProviderFailure({
+            provider: options.provider,
+            kind: "incomplete",
+            message: "The upstream stream ended before the completion finished"
+          })
           if (rest === "") return Effect.fail(cut)
           reported = cut
         }
@@ -141,31 +142,19 @@ export const scan = (
           return Effect.fail(failed)
         }
         if (ended) return Cause.done()
-        return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          pull.pipe(
-            Effect.timeoutOrElse({
-              duration: started ? idle : Math.max(0, firstBy - now),
-              orElse: () =>
-                Effect.fail(
-                  started
-                    ? failure("timeout", `The stream paused for more than ${idle} ms`)
-                    : failure("timeout", `No first event within ${millis(limits.firstTokenTimeout)} ms`)
-                )
-            }),
-            Pull.catchDone(() => Effect.succeed(undefined)),
-            Effect.flatMap((pieces): Pull.Pull<readonly [string], ProviderFailure> => {
-              if (pieces === undefined) return end()
-              for (const piece of pieces) buffer += piece
-              if (buffer.includes("\r")) buffer = buffer.replace(/\r\n?/g, "\n")
-              const cut = buffer.lastIndexOf("\n\n")
-              if (cut === -1) return next
-              const out = forward(buffer.slice(0, cut + 2))
-              buffer = buffer.slice(cut + 2)
-              if (out === "") return next
-              started = true
-              return Effect.succeed([out] as const)
-            })
-          )
+        return pullWithin(pull, options.provider, limits, firstBy, started).pipe(
+          Effect.flatMap((pieces): Pull.Pull<readonly [string], ProviderFailure> => {
+            if (pieces === undefined) return end()
+            for (const piece of pieces) buffer += piece
+            if (buffer.includes("\r")) buffer = buffer.replace(/\r\n?/g, "\n")
+            const cut = buffer.lastIndexOf("\n\n")
+            if (cut === -1) return next
+            const out = forward(buffer.slice(0, cut + 2))
+            buffer = buffer.slice(cut + 2)
+            if (out === "") return next
+            started = true
+            return Effect.succeed([out] as const)
+          })
         )
       })
       return next
