@@ -1,5 +1,5 @@
 import OpenAI from "openai"
-import { beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { anthropicModels, json, type SseEvent, sse } from "./fakes.ts"
 import { sdkSuite } from "./support.ts"
 
@@ -65,15 +65,14 @@ const toolUseStream: Array<SseEvent> = [
 ]
 
 describe("/v1 translated onto Anthropic's Messages API, driven by the openai SDK", () => {
-  const suite = sdkSuite((url) => ({
-    ANTHROPIC_API_KEY: "sk-ant-secret",
-    ANTHROPIC_BASE_URL: url,
-    ANTHROPIC_MODEL: "claude-test"
-  }))
-  beforeEach(() => {
-    suite.upstream.received.length = 0
-    suite.upstream.on("/v1/models", anthropicModels("claude-test"))
-  })
+  const suite = sdkSuite(
+    (url) => ({
+      ANTHROPIC_API_KEY: "sk-ant-secret",
+      ANTHROPIC_BASE_URL: url,
+      ANTHROPIC_MODEL: "claude-test"
+    }),
+    (upstream) => upstream.on("/v1/models", anthropicModels("claude-test"))
+  )
 
   const messagesSent = () => suite.upstream.received.filter((request) => request.path === "/v1/messages")
 

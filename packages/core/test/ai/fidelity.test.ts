@@ -1,9 +1,9 @@
 import OpenAI from "openai"
-import { beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as AIProvider from "../../src/ai/ports/AIProvider.ts"
 import * as ModelRouter from "../../src/ai/services/ModelRouter.ts"
 import { json, openAiError, openAiModels, openAiStream, type SseEvent, sse, startUpstream } from "./fakes.ts"
-import { aiKey, sdkSuite, serveGateway, tokensAdded, tokensOf } from "./support.ts"
+import { aiKey, openAiEnv, sdkSuite, serveGateway, tokensAdded, tokensOf } from "./support.ts"
 
 /** Every request field OpenAI documents, and one it has not invented yet. */
 const everyField = {
@@ -132,15 +132,7 @@ const wire = (events: ReadonlyArray<SseEvent>) =>
     .join("")
 
 describe("/v1 fidelity with an OpenAI-compatible upstream, driven by the openai SDK", () => {
-  const suite = sdkSuite((url) => ({
-    OPENAI_ENABLED: "true",
-    OPENAI_API_KEY: "sk-upstream-secret",
-    OPENAI_BASE_URL: `${url}/v1`
-  }))
-  beforeEach(() => {
-    suite.upstream.received.length = 0
-    suite.upstream.on("/v1/models", openAiModels("gpt-test", "text-embed"))
-  })
+  const suite = sdkSuite(openAiEnv, (upstream) => upstream.on("/v1/models", openAiModels("gpt-test", "text-embed")))
 
   const sent = (path: string) => suite.upstream.received.find((request) => request.path === path)!
 

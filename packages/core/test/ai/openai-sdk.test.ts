@@ -1,20 +1,11 @@
 import OpenAI from "openai"
-import { beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { firstEvents, openAiCompletion, openAiError, openAiModels, openAiStream, sse } from "./fakes.ts"
-import { aiKey, readerKey, sdkSuite, serveGateway } from "./support.ts"
+import { aiKey, openAiEnv, readerKey, sdkSuite, serveGateway } from "./support.ts"
 
 /** The official `openai` SDK with the gateway as its `baseURL` and a gateway key as its API key. */
 describe("OpenAI-compatible surface, driven by the openai SDK", () => {
-  const suite = sdkSuite((url) => ({
-    OPENAI_ENABLED: "true",
-    OPENAI_API_KEY: "sk-upstream-secret",
-    OPENAI_BASE_URL: `${url}/v1`
-  }))
-
-  beforeEach(() => {
-    suite.upstream.received.length = 0
-    suite.upstream.on("/v1/models", openAiModels("gpt-test", "gpt-mini"))
-  })
+  const suite = sdkSuite(openAiEnv, (upstream) => upstream.on("/v1/models", openAiModels("gpt-test", "gpt-mini")))
 
   const messages = [
     { role: "developer" as const, content: "Be brief." },

@@ -3,7 +3,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, References, Scope } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import OpenAI from "openai"
-import { afterAll, beforeAll } from "vitest"
+import { afterAll, beforeAll, beforeEach } from "vitest"
 import exampleCatalog from "../../../../examples/catalog.json" with { type: "json" }
 import * as ApiKeyFormat from "../../src/access/domain/ApiKeyFormat.ts"
 import * as KeyHash from "../../src/access/domain/KeyHash.ts"
@@ -126,12 +126,23 @@ export interface SdkSuite {
   readonly client: OpenAI
 }
 
+/** The configuration of an OpenAI-compatible provider at `upstreamUrl`. */
+export const openAiEnv = (upstreamUrl: string) => ({
+  OPENAI_ENABLED: "true",
+  OPENAI_API_KEY: "sk-upstream-secret",
+  OPENAI_BASE_URL: `${upstreamUrl}/v1`
+})
+
 /**
  * Starts an upstream and a gateway configured by `env` (given the upstream's URL) before the
- * suite's tests, and closes both after them. The SDK's own retries are off, so each test sees
- * exactly what the gateway answered.
+ * suite's tests, and closes both after them. Before each test the upstream forgets what it
+ * received and `reset` scripts it afresh. The SDK's own retries are off, so each test sees exactly
+ * what the gateway answered.
  */
-export const sdkSuite = (env: (upstreamUrl: string) => Record<string, string>): SdkSuite => {
+export const sdkSuite = (
+  env: (upstreamUrl: string) => Record<string, string>,
+  reset: (upstream: Upstream) => void
+): SdkSuite => {
   const parts: { -readonly [K in keyof SdkSuite]?: SdkSuite[K] } = {}
   beforeAll(async () => {
     parts.upstream = await startUpstream()
@@ -141,6 +152,10 @@ export const sdkSuite = (env: (upstreamUrl: string) => Record<string, string>): 
   afterAll(async () => {
     await parts.gateway?.close()
     await parts.upstream?.close()
+  })
+  beforeEach(() => {
+    parts.upstream!.received.length = 0
+    reset(parts.upstream!)
   })
   return {
     get upstream() {
