@@ -12,6 +12,8 @@ export interface Row {
 
 export interface Server {
   readonly url: string
+  /** The server's process, for reading its memory. */
+  readonly pid: number
   readonly stop: () => Promise<void>
 }
 
@@ -32,6 +34,7 @@ export const startServer = (script: string, env: Record<string, string> = {}): P
         child.stdout!.resume()
         resolve({
           url: match[1]!.replace("[::]", "127.0.0.1").replace("0.0.0.0", "127.0.0.1"),
+          pid: child.pid!,
           stop: () =>
             new Promise((done) => {
               child.once("exit", () => done())
@@ -54,6 +57,8 @@ export const measure = async (
     body?: string
     connections?: number
     duration?: number
+    /** Requests per second in all, for latency at a fixed load rather than at saturation. */
+    overallRate?: number
   }
 ): Promise<Row> => {
   const result = await autocannon({
@@ -62,7 +67,8 @@ export const measure = async (
     headers: options.headers ?? {},
     ...(options.body === undefined ? {} : { body: options.body }),
     connections: options.connections ?? 32,
-    duration: options.duration ?? Number(process.env.BENCH_SECONDS ?? 5)
+    duration: options.duration ?? Number(process.env.BENCH_SECONDS ?? 5),
+    ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate })
   })
   return {
     name,
