@@ -13,6 +13,8 @@ const stream =
 /** The Node gateway's `/v1` pass-through, over undici's pool, against a real upstream on loopback. */
 describe("the AI pass-through on undici's pool", () => {
   const seen: Array<{ readonly socket: number; readonly headers: IncomingHttpHeaders; readonly body: string }> = []
+  /** Set when a hanging stream's caller went away. */
+  let hangingClosed = false
   const sockets = new Map<unknown, number>()
   const upstream = createServer((request, response) => {
     let body = ""
@@ -25,6 +27,13 @@ describe("the AI pass-through on undici's pool", () => {
       if (request.url === "/v1/models") {
         response.writeHead(200, { "content-type": "application/json" })
         response.end('{"object":"list","data":[{"id":"m","object":"model","created":1,"owned_by":"x"}]}')
+      } else if (body.includes('"hang"')) {
+        // The first event, then silence: the caller must cancel it.
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        response.write(`${stream.split("\n\n")[0]}\n\n`)
+        response.on("close", () => {
+          hangingClosed = true
+        })
       } else if (body.includes('"stream":true')) {
         response.writeHead(200, { "content-type": "text/event-stream" })
         response.end(stream)
@@ -80,5 +89,20 @@ describe("the AI pass-through on undici's pool", () => {
     // One connection for every call in turn, and none of the headers `fetch` adds: undici's pool sent them.
     expect(new Set(calls.map((call) => call.socket)).size).toBe(1)
     expect(calls.every((call) => call.headers["sec-fetch-mode"] === undefined)).toBe(true)
+  })
+
+  it("cancels the upstream request when the client goes away mid-stream", async () => {
+    const controller = new AbortController()
+    const response = await fetch(gateway.url("/v1/chat/completions"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hang" }], stream: true }),
+      signal: controller.signal
+    })
+    const reader = response.body!.getReader()
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('"content":"Hi"')
+    controller.abort()
+    for (let tries = 0; tries < 100 && !hangingClosed; tries++) await new Promise((r) => setTimeout(r, 20))
+    expect(hangingClosed).toBe(true)
   })
 })
