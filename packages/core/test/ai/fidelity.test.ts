@@ -192,6 +192,20 @@ describe("/v1 fidelity with an OpenAI-compatible upstream, driven by the openai 
     expect(await tokensAdded(suite.gateway, before)).toBeGreaterThan(5)
   })
 
+  it("answers a field the host refuses with a 400 and tries no other attempt", async () => {
+    suite.upstream.on(
+      "/v1/chat/completions",
+      openAiError(400, "Unrecognized request argument supplied: future_field", "invalid_request_error")
+    )
+    const error = await suite.client.chat.completions.create(everyField as any).then(
+      () => undefined,
+      (e: unknown) => e as InstanceType<typeof OpenAI.APIError>
+    )
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(error?.code).toBe("AI_REQUEST_REJECTED")
+    expect(suite.upstream.received.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(1)
+  })
+
   it("serves embeddings and single models", async () => {
     const answer = {
       object: "list",
