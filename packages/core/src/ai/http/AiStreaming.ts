@@ -12,8 +12,6 @@ export type DoneEvent = Extract<StreamEvent, { readonly _tag: "Done" }>
 
 /** How one wire format writes a stream's parts as SSE text. */
 export interface SseFormat {
-  /** Sent before the first delta (OpenAI's role chunk); nothing when absent. */
-  readonly start?: string | undefined
   readonly delta: (text: string) => string
   readonly done: (event: DoneEvent) => string
   /** The last event of a stream that failed after it started. */
@@ -87,9 +85,11 @@ export const respond = (options: {
         ? Effect.succeed([text] as const)
         : Effect.as(options.onDone(done, opened), [text] as const)
     }
-    const head = Effect.map(encode(opened.head), ([text]) => (format.start ?? "") + text)
     return sse(
-      Stream.concat(Stream.fromEffect(head), Stream.mapArrayEffect(opened.rest, encode)).pipe(
+      Stream.concat(
+        Stream.fromEffect(Effect.map(encode(opened.head), ([text]) => text)),
+        Stream.mapArrayEffect(opened.rest, encode)
+      ).pipe(
         Stream.catchTag("ProviderFailure", (failure) =>
           Stream.succeed(format.error(interrupted(failure), requestScope))
         ),
