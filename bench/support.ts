@@ -13,6 +13,7 @@ export interface Row {
 
 export interface Server {
   readonly url: string
+  /** The server's process, for reading its memory. */
   readonly pid: number
   readonly stop: () => Promise<void>
 }

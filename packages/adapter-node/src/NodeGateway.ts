@@ -18,6 +18,7 @@ import * as NodeServer from "./NodeServer.ts"
 import * as PinoLogger from "./PinoLogger.ts"
 import * as StateDir from "./StateDir.ts"
 import * as Stores from "./Stores.ts"
+import * as UndiciProviderHttp from "./UndiciProviderHttp.ts"
 
 export interface Options {
   /** Configuration values, as environment variable names; defaults to `process.env`. */
@@ -90,8 +91,11 @@ const releases = BuildVerification.layerConfig.pipe(
   Layer.provide(NodeArtifactDigest.layer)
 )
 
-/** The ports of a Node deployment: releases as above; keys, rate limits and downloads as `Stores` selects. */
-const ports = Layer.mergeAll(releases, Stores.layerConfig)
+/**
+ * The ports of a Node deployment: releases as above; keys, rate limits and downloads as `Stores`
+ * selects; the AI pass-through on undici's connection pool.
+ */
+const ports = Layer.mergeAll(releases, Stores.layerConfig, UndiciProviderHttp.layer())
 
 /** Provides the configuration read from `options.env` (or `process.env`) to `layer`. */
 export const withConfig = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>

@@ -13,7 +13,6 @@ import {
   type Upstream
 } from "./fakes.ts"
 import {
-  adminKey,
   aiKey,
   bearer,
   eventually,
@@ -21,7 +20,9 @@ import {
   readerKey,
   readSse,
   type ServedGateway,
-  serveGateway
+  serveGateway,
+  tokensAdded,
+  tokensOf
 } from "./support.ts"
 
 /**
@@ -352,16 +353,21 @@ describe("AI routes", () => {
   })
 
   it("adds the tokens to the key's usage stats", async () => {
-    const tokensOf = async () => {
-      const stats = await (await fetch(gateway.url("/admin/keys/stats"), { headers: bearer(adminKey) })).json()
-      return stats.keys.find((key: { name: string }) => key.name === "ai-app")?.tokens ?? 0
-    }
-    const before = await tokensOf()
+    const before = await tokensOf(gateway)
     local.on("/v1/chat/completions", openAiCompletion("counted"))
     await postJson(gateway.url("/ai/chat"), chatBody)
     local.on("/v1/chat/completions", sse(openAiStream(["a", "b"])))
     await readSse(await postJson(gateway.url("/ai/chat"), { ...chatBody, stream: true }))
-    expect((await tokensOf()) - before).toBe(18 + 13)
+    expect((await tokensOf(gateway)) - before).toBe(18 + 13)
+  })
+
+  it("adds the tokens of a stream cut mid-way, counted up to the cut", async () => {
+    const before = await tokensOf(gateway)
+    local.on("/v1/chat/completions", sse(firstEvents(openAiStream(["partial ", "answer"]), 3), { end: "drop" }))
+    const events = await readSse(await postJson(gateway.url("/ai/chat"), { ...chatBody, stream: true }))
+    expect(events.map((e) => e.event)).toEqual(["delta", "delta", "error"])
+    // The prompt and the two pieces the client received, estimated locally.
+    expect(await tokensAdded(gateway, before)).toBeGreaterThan(5)
   })
 
   it("documents the AI routes in the OpenAPI document", async () => {

@@ -1,43 +1,11 @@
 import OpenAI from "openai"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import {
-  firstEvents,
-  openAiCompletion,
-  openAiError,
-  openAiModels,
-  openAiStream,
-  sse,
-  startUpstream,
-  type Upstream
-} from "./fakes.ts"
-import { aiKey, readerKey, type ServedGateway, serveGateway } from "./support.ts"
+import { describe, expect, it } from "vitest"
+import { firstEvents, openAiCompletion, openAiError, openAiModels, openAiStream, sse } from "./fakes.ts"
+import { aiKey, openAiEnv, readerKey, sdkSuite, serveGateway } from "./support.ts"
 
 /** The official `openai` SDK with the gateway as its `baseURL` and a gateway key as its API key. */
 describe("OpenAI-compatible surface, driven by the openai SDK", () => {
-  let upstream: Upstream
-  let gateway: ServedGateway
-  let client: OpenAI
-
-  beforeAll(async () => {
-    upstream = await startUpstream()
-    gateway = await serveGateway({
-      OPENAI_ENABLED: "true",
-      OPENAI_API_KEY: "sk-upstream-secret",
-      OPENAI_BASE_URL: `${upstream.url}/v1`
-    })
-    // The SDK's own retries are off so each test sees exactly what the gateway answered.
-    client = new OpenAI({ apiKey: aiKey, baseURL: gateway.url("/v1"), maxRetries: 0 })
-  })
-
-  afterAll(async () => {
-    await gateway.close()
-    await upstream.close()
-  })
-
-  beforeEach(() => {
-    upstream.received.length = 0
-    upstream.on("/v1/models", openAiModels("gpt-test", "gpt-mini"))
-  })
+  const suite = sdkSuite(openAiEnv, (upstream) => upstream.on("/v1/models", openAiModels("gpt-test", "gpt-mini")))
 
   const messages = [
     { role: "developer" as const, content: "Be brief." },
@@ -45,25 +13,21 @@ describe("OpenAI-compatible surface, driven by the openai SDK", () => {
   ]
 
   it("creates a completion", async () => {
-    upstream.on("/v1/chat/completions", openAiCompletion("Hi!", { model: "gpt-test" }))
-    const completion = await client.chat.completions.create({ model: "gpt-test", messages, max_tokens: 50 })
+    suite.upstream.on("/v1/chat/completions", openAiCompletion("Hi!", { model: "gpt-test" }))
+    const completion = await suite.client.chat.completions.create({ model: "gpt-test", messages, max_tokens: 50 })
     expect(completion.object).toBe("chat.completion")
     expect(completion.choices[0]!.message.content).toBe("Hi!")
     expect(completion.choices[0]!.finish_reason).toBe("stop")
     expect(completion.usage).toEqual({ prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 })
-    const sent = upstream.received.find((r) => r.path === "/v1/chat/completions")!
-    // Roles and content parts are translated; the upstream gets the gateway's key, never the client's.
-    expect(sent.body.messages).toEqual([
-      { role: "system", content: "Be brief." },
-      { role: "user", content: "Hello" }
-    ])
-    expect(sent.body.max_tokens).toBe(50)
+    const sent = suite.upstream.received.find((r) => r.path === "/v1/chat/completions")!
+    // The body goes through as sent; the upstream gets the gateway's key, never the client's.
+    expect(sent.body).toEqual({ model: "gpt-test", messages, max_tokens: 50 })
     expect(sent.headers.authorization).toBe("Bearer sk-upstream-secret")
   })
 
   it("streams a completion with usage when asked", async () => {
-    upstream.on("/v1/chat/completions", sse(openAiStream(["Hel", "lo"])))
-    const stream = await client.chat.completions.create({
+    suite.upstream.on("/v1/chat/completions", sse(openAiStream(["Hel", "lo"])))
+    const stream = await suite.client.chat.completions.create({
       model: "gpt-test",
       messages,
       stream: true,
@@ -84,7 +48,7 @@ describe("OpenAI-compatible surface, driven by the openai SDK", () => {
 
   it("lists the models", async () => {
     const models = []
-    for await (const model of client.models.list()) models.push(model)
+    for await (const model of suite.client.models.list()) models.push(model)
     expect(models.map((m) => [m.id, m.owned_by])).toEqual([
       ["gpt-test", "openai"],
       ["gpt-mini", "openai"]
@@ -92,7 +56,7 @@ describe("OpenAI-compatible surface, driven by the openai SDK", () => {
   })
 
   it("surfaces the gateway's errors as the SDK's typed errors, with code and request id", async () => {
-    const error = await client.chat.completions.create({ model: "no-such-model", messages }).then(
+    const error = await suite.client.chat.completions.create({ model: "no-such-model", messages }).then(
       () => undefined,
       (e: unknown) => e
     )
@@ -105,17 +69,20 @@ describe("OpenAI-compatible surface, driven by the openai SDK", () => {
   })
 
   it("surfaces a missing permission as PermissionDeniedError and a bad key as AuthenticationError", async () => {
-    const reader = new OpenAI({ apiKey: readerKey, baseURL: gateway.url("/v1"), maxRetries: 0 })
+    const reader = new OpenAI({ apiKey: readerKey, baseURL: suite.gateway.url("/v1"), maxRetries: 0 })
     await expect(reader.chat.completions.create({ model: "gpt-test", messages })).rejects.toBeInstanceOf(
       OpenAI.PermissionDeniedError
     )
-    const stranger = new OpenAI({ apiKey: "sk-not-a-gateway-key", baseURL: gateway.url("/v1"), maxRetries: 0 })
+    const stranger = new OpenAI({ apiKey: "sk-not-a-gateway-key", baseURL: suite.gateway.url("/v1"), maxRetries: 0 })
     await expect(stranger.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError)
   })
 
   it("tells the SDK to wait when the upstream rate-limits, and cools that provider down", async () => {
-    upstream.on("/v1/chat/completions", openAiError(429, "Rate limit reached", "requests", { "retry-after": "7" }))
-    const error = await client.chat.completions.create({ model: "gpt-test", messages }).then(
+    suite.upstream.on(
+      "/v1/chat/completions",
+      openAiError(429, "Rate limit reached", "requests", { "retry-after": "7" })
+    )
+    const error = await suite.client.chat.completions.create({ model: "gpt-test", messages }).then(
       () => undefined,
       (e: unknown) => e as InstanceType<typeof OpenAI.APIError>
     )
@@ -124,18 +91,18 @@ describe("OpenAI-compatible surface, driven by the openai SDK", () => {
     // The SDK honours Retry-After on its own retries: the 503 carries it, as 429s do.
     expect(Number(error?.headers?.get("retry-after"))).toBeGreaterThanOrEqual(6)
     // The provider is cooling down: the next request is answered without calling it.
-    const calls = upstream.received.filter((r) => r.path === "/v1/chat/completions").length
-    await expect(client.chat.completions.create({ model: "gpt-test", messages })).rejects.toMatchObject({
+    const calls = suite.upstream.received.filter((r) => r.path === "/v1/chat/completions").length
+    await expect(suite.client.chat.completions.create({ model: "gpt-test", messages })).rejects.toMatchObject({
       status: 503
     })
-    expect(upstream.received.filter((r) => r.path === "/v1/chat/completions").length).toBe(calls)
+    expect(suite.upstream.received.filter((r) => r.path === "/v1/chat/completions").length).toBe(calls)
   })
 
   it("makes a stream that fails midway throw in the SDK instead of ending short", async () => {
-    upstream.on("/v1/chat/completions", sse(firstEvents(openAiStream(["partial"]), 2), { end: "drop" }))
+    suite.upstream.on("/v1/chat/completions", sse(firstEvents(openAiStream(["partial"]), 2), { end: "drop" }))
     const other = await serveGateway({
       OPENAI_ENABLED: "true",
-      OPENAI_BASE_URL: `${upstream.url}/v1`
+      OPENAI_BASE_URL: `${suite.upstream.url}/v1`
     })
     try {
       const sdk = new OpenAI({ apiKey: aiKey, baseURL: other.url("/v1"), maxRetries: 0 })

@@ -2,6 +2,8 @@ import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, References, Scope } from "effect"
 import { HttpServer } from "effect/http"
+import OpenAI from "openai"
+import { afterAll, beforeAll, beforeEach } from "vitest"
 import exampleCatalog from "../../../../examples/catalog.json" with { type: "json" }
 import * as ApiKeyFormat from "../../src/access/domain/ApiKeyFormat.ts"
 import * as KeyHash from "../../src/access/domain/KeyHash.ts"
@@ -9,6 +11,7 @@ import type { Permission } from "../../src/access/domain/Permissions.ts"
 import type { StoredKey } from "../../src/access/ports/KeyStore.ts"
 import * as Gateway from "../../src/Gateway.ts"
 import { memoryPorts } from "../../src/testing/index.ts"
+import { startUpstream, type Upstream } from "./fakes.ts"
 
 export const adminKey = "test-admin-key-0123456789abcdef0123"
 
@@ -97,5 +100,72 @@ export const eventually = async (check: () => boolean, timeoutMs = 5000) => {
   while (!check()) {
     if (Date.now() > deadline) throw new Error("condition not met in time")
     await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** The tokens counted so far for the `ai-app` key, from the admin stats. */
+export const tokensOf = async (gateway: ServedGateway): Promise<number> => {
+  const stats = await (await fetch(gateway.url("/admin/keys/stats"), { headers: bearer(adminKey) })).json()
+  return stats.keys.find((key: { name: string }) => key.name === "ai-app")?.tokens ?? 0
+}
+
+/** The tokens added to the `ai-app` key since `before`, once a stream's end has been accounted. */
+export const tokensAdded = async (gateway: ServedGateway, before: number): Promise<number> => {
+  for (let tries = 0; tries < 50; tries++) {
+    const added = (await tokensOf(gateway)) - before
+    if (added !== 0) return added
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return 0
+}
+
+/** A fake upstream, the gateway configured for it, and the official `openai` SDK pointed at the gateway. */
+export interface SdkSuite {
+  readonly upstream: Upstream
+  readonly gateway: ServedGateway
+  readonly client: OpenAI
+}
+
+/** The configuration of an OpenAI-compatible provider at `upstreamUrl`. */
+export const openAiEnv = (upstreamUrl: string) => ({
+  OPENAI_ENABLED: "true",
+  OPENAI_API_KEY: "sk-upstream-secret",
+  OPENAI_BASE_URL: `${upstreamUrl}/v1`
+})
+
+/**
+ * Starts an upstream and a gateway configured by `env` (given the upstream's URL) before the
+ * suite's tests, and closes both after them. Before each test the upstream forgets what it
+ * received and `reset` scripts it afresh. The SDK's own retries are off, so each test sees exactly
+ * what the gateway answered.
+ */
+export const sdkSuite = (
+  env: (upstreamUrl: string) => Record<string, string>,
+  reset: (upstream: Upstream) => void
+): SdkSuite => {
+  const parts: { -readonly [K in keyof SdkSuite]?: SdkSuite[K] } = {}
+  beforeAll(async () => {
+    parts.upstream = await startUpstream()
+    parts.gateway = await serveGateway(env(parts.upstream.url))
+    parts.client = new OpenAI({ apiKey: aiKey, baseURL: parts.gateway.url("/v1"), maxRetries: 0 })
+  })
+  afterAll(async () => {
+    await parts.gateway?.close()
+    await parts.upstream?.close()
+  })
+  beforeEach(() => {
+    parts.upstream!.received.length = 0
+    reset(parts.upstream!)
+  })
+  return {
+    get upstream() {
+      return parts.upstream!
+    },
+    get gateway() {
+      return parts.gateway!
+    },
+    get client() {
+      return parts.client!
+    }
   }
 }

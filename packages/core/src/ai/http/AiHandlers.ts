@@ -4,6 +4,7 @@ import { Usage } from "../../access/services/Usage.ts"
 import { Api } from "../../http/Api.ts"
 import * as ErrorEnvelope from "../../http/ErrorEnvelope.ts"
 import * as AiChangelog from "../services/AiChangelog.ts"
+import * as AiTokens from "../services/AiTokens.ts"
 import { ModelRouter, type RouteRequest } from "../services/ModelRouter.ts"
 import { requireAi } from "./AiAccess.ts"
 import * as AiStreaming from "./AiStreaming.ts"
@@ -52,7 +53,10 @@ export const AiHandlers = HttpApiBuilder.group(Api, "ai", (handlers) =>
             return yield* AiStreaming.respond({
               open: router.stream(request),
               format: () => chatFormat(startedAt),
-              onDone: (event) => usage.recordTokens(principal.name, event.usage.totalTokens)
+              onDone: (event) => usage.recordTokens(principal.name, event.usage.totalTokens),
+              // A stream cut short still cost its prompt and what was sent of the answer.
+              onCut: (text) =>
+                usage.recordTokens(principal.name, AiTokens.countUsage(request.messages, text).totalTokens)
             })
           }
           const completion = yield* router.chat(request)

@@ -1,7 +1,10 @@
 import { Context, Duration, Effect, Exit, Stream } from "effect"
+import * as OpenAiWire from "../domain/OpenAiWire.ts"
 import * as AiFailures from "../services/AiFailures.ts"
 import { guard } from "../services/AiStreamGuard.ts"
 import * as AiTokens from "../services/AiTokens.ts"
+import * as AiWireStream from "../services/AiWireStream.ts"
+import * as AiWireTranslation from "../services/AiWireTranslation.ts"
 
 /** Failures of an upstream attempt, classified (see `services/AiFailures.ts`). */
 export { type Classified, type FailureKind, ProviderFailure } from "../services/AiFailures.ts"
@@ -91,6 +94,41 @@ export const defaultLimits: AttemptLimits = {
 }
 
 /**
+ * OpenAI's chat-completions wire, which `/v1/chat/completions` speaks: forwarded as is by hosts that
+ * speak it, translated by adapters that do not. Failures may be anything, as for `Minimal`.
+ */
+export interface CompletionsWire {
+  /** OpenAI's `chat.completion` JSON for `body`, as the upstream wrote it. */
+  readonly complete: (body: OpenAiWire.Body) => Effect.Effect<OpenAiWire.Completion, unknown>
+  /** OpenAI's SSE text for `body` (which asks for usage) as it arrives: events may be split anywhere. */
+  readonly stream: (body: OpenAiWire.Body) => Stream.Stream<string, unknown>
+  /**
+   * Whether streams may ask for usage (`stream_options.include_usage`, added when the client did not
+   * ask); `false` for the few hosts that reject it, whose streams are then counted locally.
+   */
+  readonly streamUsage?: boolean | undefined
+}
+
+/** How one forwarded stream is read: its limits, where its tokens are counted, what to remove. */
+export interface WireStreamOptions {
+  readonly limits: AttemptLimits
+  readonly meter: AiWireStream.Meter
+}
+
+/** The wire of a provider as the router uses it: typed failures, time limits, usage always known. */
+export interface CompletionsWireShape {
+  readonly complete: (
+    body: OpenAiWire.Body,
+    limits?: AttemptLimits
+  ) => Effect.Effect<OpenAiWire.Completion & { readonly usage: OpenAiWire.Usage }, AiFailures.ProviderFailure>
+  /** Whole SSE events, the usage chunk only when `body` asked for it. */
+  readonly stream: (
+    body: OpenAiWire.Body,
+    options: WireStreamOptions
+  ) => Stream.Stream<string, AiFailures.ProviderFailure>
+}
+
+/**
  * The wire calls of one provider: all an adapter writes. Failures may be anything its SDK throws;
  * `make` classifies them (pass `classify` when the default reading is wrong for a wire).
  */
@@ -106,6 +144,10 @@ export interface Minimal {
   /** A cheap liveness probe, run before listing the models; listing them is the probe when absent. */
   readonly health?: Effect.Effect<void, unknown> | undefined
   readonly classify?: ((error: unknown) => AiFailures.Classified) | undefined
+  /** OpenAI's wire; absent, it is translated onto `chat` and `stream` (fields they cannot carry are refused). */
+  readonly completions?: CompletionsWire | undefined
+  /** OpenAI's embeddings JSON for `body`; absent when the provider serves none. */
+  readonly embeddings?: ((body: OpenAiWire.Request) => Effect.Effect<OpenAiWire.Completion, unknown>) | undefined
 }
 
 /** A provider as the router uses it: typed failures, time limits, usage always present. */
@@ -124,6 +166,13 @@ export interface AIProviderShape {
   readonly health: Effect.Effect<void, AiFailures.ProviderFailure>
   /** The health probe the router caches: health, then the models the provider serves now. */
   readonly probe: (timeout: Duration.Input) => Effect.Effect<ReadonlyArray<string>, AiFailures.ProviderFailure>
+  /** OpenAI's chat-completions wire, for `/v1/chat/completions`. */
+  readonly completions: CompletionsWireShape
+  /** OpenAI's embeddings; a provider without them fails `not_found`, so the router looks further. */
+  readonly embeddings: (
+    body: OpenAiWire.Request,
+    limits?: AttemptLimits
+  ) => Effect.Effect<OpenAiWire.Completion & { readonly usage: OpenAiWire.Usage }, AiFailures.ProviderFailure>
 }
 
 /** One provider, for code that works with a single one; the gateway's `ModelRouter` holds several. */
@@ -144,14 +193,15 @@ export const make = (minimal: Minimal): AIProviderShape => {
       kind: "timeout",
       message: `${what} took longer than ${Duration.toMillis(Duration.fromInputUnsafe(limit))} ms`
     })
+  // One whole upstream call: its failures classified, abandoned past `limit`.
+  const bounded = <A>(call: Effect.Effect<A, unknown>, what: string, limit: Duration.Input) =>
+    call.pipe(
+      Effect.mapError(fail),
+      Effect.timeoutOrElse({ duration: limit, orElse: () => Effect.fail(timedOut(what, limit)) })
+    )
 
   const chat = (request: ChatRequest, limits: AttemptLimits = defaultLimits) =>
-    minimal.chat(request).pipe(
-      Effect.mapError(fail),
-      Effect.timeoutOrElse({
-        duration: limits.timeout,
-        orElse: () => Effect.fail(timedOut("The completion", limits.timeout))
-      }),
+    bounded(minimal.chat(request), "The completion", limits.timeout).pipe(
       Effect.map(
         (completion): CountedCompletion =>
           completion.usage === undefined
@@ -170,11 +220,51 @@ export const make = (minimal: Minimal): AIProviderShape => {
   // Listing the models is the health check of a provider that has no cheaper one.
   const health = Effect.mapError(minimal.health ?? Effect.asVoid(minimal.models), fail)
   const probe = (timeout: Duration.Input) =>
-    (minimal.health === undefined ? models : Effect.andThen(health, models)).pipe(
-      Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(timedOut("The health probe", timeout)) })
+    bounded(
+      minimal.health === undefined ? minimal.models : Effect.andThen(minimal.health, minimal.models),
+      "The health probe",
+      timeout
     )
 
-  return { name, defaultModel: minimal.defaultModel, chat, stream, models, health, probe }
+  const wire = minimal.completions ?? AiWireTranslation.fromChat(name, chat, stream)
+  const completions: CompletionsWireShape = {
+    complete: (body, limits = defaultLimits) =>
+      bounded(wire.complete(body), "The completion", limits.timeout).pipe(
+        Effect.map((completion) => ({
+          ...completion,
+          usage: completion.usage ?? AiWireTranslation.countCompletion(body, completion.json)
+        })),
+        Effect.withSpan("AIProvider.completions", { attributes: { provider: name, model: body.model } })
+      ),
+    stream: (body, options) =>
+      AiWireStream.scan(
+        Stream.mapError(wire.stream(wire.streamUsage === false ? body : OpenAiWire.askingUsage(body)), fail),
+        {
+          provider: name,
+          classify: fail,
+          limits: options.limits,
+          meter: options.meter,
+          stripUsage: !OpenAiWire.wantsUsage(body)
+        }
+      ).pipe(Stream.withSpan("AIProvider.completionsStream", { attributes: { provider: name, model: body.model } }))
+  }
+
+  const embed = minimal.embeddings
+  const embeddings = (body: OpenAiWire.Request, limits: AttemptLimits = defaultLimits) =>
+    embed === undefined
+      ? Effect.fail(
+          new AiFailures.ProviderFailure({ provider: name, kind: "not_found", message: `${name} serves no embeddings` })
+        )
+      : bounded(embed(body), "The embeddings", limits.timeout).pipe(
+          // Embeddings cost only their input; a provider that reports nothing is counted as nothing.
+          Effect.map((answer) => ({
+            ...answer,
+            usage: answer.usage ?? { promptTokens: 0, completionTokens: 0, totalTokens: 0 }
+          })),
+          Effect.withSpan("AIProvider.embeddings", { attributes: { provider: name, model: body.model } })
+        )
+
+  return { name, defaultModel: minimal.defaultModel, chat, stream, models, health, probe, completions, embeddings }
 }
 
 /**

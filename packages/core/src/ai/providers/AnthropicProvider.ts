@@ -3,6 +3,7 @@ import { Array as Arr, Effect, Layer, Redacted, Stream } from "effect"
 import type { Sse } from "effect/encoding"
 import * as AIProvider from "../ports/AIProvider.ts"
 import * as AiSse from "../services/AiSse.ts"
+import { finishReason, promptTokens, usageOf, wire } from "./AnthropicWire.ts"
 
 /** Anthropic's API and the key to use it with. */
 export interface Options {
@@ -49,36 +50,6 @@ export const translate = (request: AIProvider.ChatRequest) => {
     ...(request.stop === undefined ? {} : { stop_sequences: [...request.stop] })
   }
 }
-
-/** Anthropic's stop reasons in OpenAI's vocabulary, which the gateway's clients read. */
-export const finishReason = (stop: string | null | undefined): string => {
-  switch (stop) {
-    case "max_tokens":
-      return "length"
-    case "tool_use":
-      return "tool_calls"
-    case "refusal":
-      return "content_filter"
-    default:
-      return "stop"
-  }
-}
-
-interface InputUsage {
-  readonly input_tokens?: number | null
-  readonly cache_creation_input_tokens?: number | null
-  readonly cache_read_input_tokens?: number | null
-}
-
-// Cached prompt tokens are billed apart but are prompt tokens all the same.
-const promptTokens = (usage: InputUsage) =>
-  (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0)
-
-const usageOf = (prompt: number, completion: number): AIProvider.TokenUsage => ({
-  promptTokens: prompt,
-  completionTokens: completion,
-  totalTokens: prompt + completion
-})
 
 /** The Messages API through `@anthropic-ai/sdk`, with its stream events read into the port's chunks. */
 export const minimal = (client: Anthropic, options: Pick<Options, "name" | "defaultModel">): AIProvider.Minimal => ({
@@ -145,18 +116,16 @@ export const minimal = (client: Anthropic, options: Pick<Options, "name" | "defa
 })
 
 /** Anthropic's Messages API; the SDK reads nothing from the environment and never retries on its own. */
-export const make = (options: Options): AIProvider.AIProviderShape =>
-  AIProvider.make(
-    minimal(
-      new Anthropic({
-        apiKey: Redacted.value(options.apiKey),
-        baseURL: (options.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, ""),
-        maxRetries: 0,
-        ...(options.fetch === undefined ? {} : { fetch: options.fetch })
-      }),
-      options
-    )
-  )
+export const make = (options: Options): AIProvider.AIProviderShape => {
+  const client = new Anthropic({
+    apiKey: Redacted.value(options.apiKey),
+    baseURL: (options.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, ""),
+    maxRetries: 0,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+  })
+  const wired = minimal(client, options)
+  return AIProvider.make({ ...wired, completions: wire(client, wired.name) })
+}
 
 /** The provider as the `AIProvider` service, for code that uses a single one. */
 export const layer = (options: Options): Layer.Layer<AIProvider.AIProvider> =>

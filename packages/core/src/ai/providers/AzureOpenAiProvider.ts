@@ -1,7 +1,9 @@
 import { Effect, Layer, Redacted } from "effect"
 import { AzureOpenAI } from "openai"
 import * as AIProvider from "../ports/AIProvider.ts"
+import type { ProviderHttpShape } from "../ports/ProviderHttp.ts"
 import * as OpenAiCompatible from "./OpenAiCompatibleProvider.ts"
+import * as OpenAiPassThrough from "./OpenAiPassThrough.ts"
 
 /** An Azure OpenAI resource and its deployments. */
 export interface Options {
@@ -13,6 +15,8 @@ export interface Options {
   readonly deployments: ReadonlyArray<string>
   readonly apiVersion: string
   readonly fetch?: typeof globalThis.fetch | undefined
+  /** The HTTP client `/v1/chat/completions` is forwarded with; `fetch` when absent. */
+  readonly http?: ProviderHttpShape | undefined
 }
 
 /**
@@ -20,10 +24,11 @@ export interface Options {
  * it serves are its configured deployments; the health probe lists the resource's models.
  */
 export const make = (options: Options): AIProvider.AIProviderShape => {
+  const endpoint = options.endpoint.replace(/\/+$/, "")
   const client = new AzureOpenAI({
     apiKey: Redacted.value(options.apiKey),
     // Passing the base URL rather than `endpoint` keeps the SDK from reading OPENAI_BASE_URL.
-    baseURL: `${options.endpoint.replace(/\/+$/, "")}/openai`,
+    baseURL: `${endpoint}/openai`,
     apiVersion: options.apiVersion,
     maxRetries: 0,
     ...(options.fetch === undefined ? {} : { fetch: options.fetch })
@@ -34,9 +39,18 @@ export const make = (options: Options): AIProvider.AIProviderShape => {
     maxTokensField: "max_completion_tokens",
     models: Effect.succeed(options.deployments)
   })
+  // Azure addresses the deployment in the path; the body's model names it too, as the client wrote it.
+  const forwarded = OpenAiPassThrough.wire({
+    http: OpenAiCompatible.httpOf(options),
+    url: (operation, deployment) =>
+      `${endpoint}/openai/deployments/${encodeURIComponent(deployment)}/${operation}?api-version=${encodeURIComponent(options.apiVersion)}`,
+    headers: { "api-key": Redacted.value(options.apiKey) }
+  })
   return AIProvider.make({
     ...wire,
-    health: Effect.tryPromise({ try: (signal) => client.models.list({ signal }), catch: (error) => error })
+    health: Effect.tryPromise({ try: (signal) => client.models.list({ signal }), catch: (error) => error }),
+    completions: forwarded,
+    embeddings: forwarded.embeddings
   })
 }
 

@@ -2,7 +2,9 @@ import { Array as Arr, Effect, Layer, Redacted, Stream } from "effect"
 import type { Sse } from "effect/encoding"
 import OpenAI from "openai"
 import * as AIProvider from "../ports/AIProvider.ts"
+import * as ProviderHttp from "../ports/ProviderHttp.ts"
 import * as AiSse from "../services/AiSse.ts"
+import * as OpenAiPassThrough from "./OpenAiPassThrough.ts"
 
 /** How a host spells the completion length limit: OpenAI's current name, or the one other hosts read. */
 export type MaxTokensField = "max_tokens" | "max_completion_tokens"
@@ -21,6 +23,8 @@ export interface Options {
   readonly streamUsage?: boolean | undefined
   /** A `fetch` to use instead of the global one (a proxy, a Workers binding). */
   readonly fetch?: typeof globalThis.fetch | undefined
+  /** The HTTP client `/v1/chat/completions` is forwarded with; `fetch` when absent. */
+  readonly http?: ProviderHttp.ProviderHttpShape | undefined
 }
 
 type Params = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming
@@ -136,8 +140,27 @@ export const client = (options: Options): OpenAI =>
     ...(options.fetch === undefined ? {} : { fetch: options.fetch })
   })
 
-/** A provider for OpenAI or any host that speaks its chat completions API (LM Studio, vLLM, Ollama, Groq...). */
-export const make = (options: Options): AIProvider.AIProviderShape => AIProvider.make(minimal(client(options), options))
+/** The HTTP client of `options`: theirs, or one over their `fetch` (the global one by default). */
+export const httpOf = (options: Pick<Options, "fetch" | "http">): ProviderHttp.ProviderHttpShape =>
+  options.http ?? ProviderHttp.fromFetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)))
+
+/**
+ * A provider for OpenAI or any host that speaks its chat completions API (LM Studio, vLLM, Ollama,
+ * Groq...): `/v1/chat/completions` is forwarded as is, the other routes go through the SDK.
+ */
+export const make = (options: Options): AIProvider.AIProviderShape => {
+  const base = options.baseUrl.replace(/\/+$/, "")
+  const forwarded = OpenAiPassThrough.wire({
+    http: httpOf(options),
+    url: (operation) => `${base}/${operation}`,
+    headers: options.apiKey === undefined ? {} : { authorization: `Bearer ${Redacted.value(options.apiKey)}` }
+  })
+  return AIProvider.make({
+    ...minimal(client(options), options),
+    completions: { ...forwarded, streamUsage: options.streamUsage },
+    embeddings: forwarded.embeddings
+  })
+}
 
 /** The provider as the `AIProvider` service, for code that uses a single one. */
 export const layer = (options: Options): Layer.Layer<AIProvider.AIProvider> =>

@@ -1,15 +1,15 @@
 import { Cause, Clock, Effect, Exit, Pull, Scope, Stream } from "effect"
-import type { AttemptLimits, ChatRequest, CountedCompletion, StreamEvent } from "../ports/AIProvider.ts"
+import type { StreamEvent } from "../ports/AIProvider.ts"
 import { ProviderFailure } from "./AiFailures.ts"
 import * as Routing from "./AiRouting.ts"
 
 /** A stream that has produced its first events; `rest` continues it and must be run or its scope closed. */
-export interface OpenedStream {
+export interface OpenedStream<A = StreamEvent> {
   readonly provider: string
   readonly model: string
   /** The events up to and including the first token (or the `Done` of an empty completion). */
-  readonly head: ReadonlyArray<StreamEvent>
-  readonly rest: Stream.Stream<StreamEvent, ProviderFailure>
+  readonly head: ReadonlyArray<A>
+  readonly rest: Stream.Stream<A, ProviderFailure>
 }
 
 /** What the breaker learns when an attempt ends: an answer, a classified failure, or nothing (interrupted). */
@@ -21,18 +21,16 @@ const settle = (state: Routing.ProviderState, exit: Exit.Exit<unknown, unknown>,
     Routing.abandoned(state)
   })
 
-/** One non-streamed attempt on one provider, accounted in its load, latency and breaker. */
-export const attemptChat = (
+/** One non-streamed attempt on one provider (`call`), accounted in its load, latency and breaker. */
+export const attemptCall = <A>(
   state: Routing.ProviderState,
-  request: ChatRequest,
-  limits: AttemptLimits,
+  call: Effect.Effect<A, ProviderFailure>,
   settings: Routing.BreakerSettings
-): Effect.Effect<CountedCompletion & { readonly provider: string }, ProviderFailure> =>
+): Effect.Effect<A, ProviderFailure> =>
   Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
     Routing.begin(state)
-    return state.provider.chat(request, limits).pipe(
+    return call.pipe(
       Effect.tap(() => Effect.map(Clock.currentTimeMillis, (now) => Routing.recordLatency(state, now - startedAt))),
-      Effect.map((completion) => ({ ...completion, provider: state.provider.name })),
       Effect.onExit((exit) =>
         Effect.andThen(
           Effect.sync(() => Routing.end(state)),
@@ -43,18 +41,18 @@ export const attemptChat = (
   })
 
 /**
- * One streamed attempt: opens the provider's stream in a scope forked from `parent` and reads up to
+ * One streamed attempt: opens `stream`, the provider's, in a scope forked from `parent` and reads up to
  * the first token. A failure before it closes that scope (cancelling the upstream request) and lets
  * the router fail over; after it, the rest of the stream carries on in the same scope, which records
  * the outcome in the breaker when it closes.
  */
-export const attemptStream = (
+export const attemptStream = <A>(
   state: Routing.ProviderState,
-  request: ChatRequest,
-  limits: AttemptLimits,
+  model: string,
+  stream: Stream.Stream<A, ProviderFailure>,
   settings: Routing.BreakerSettings,
   parent: Scope.Scope
-): Effect.Effect<OpenedStream, ProviderFailure> =>
+): Effect.Effect<OpenedStream<A>, ProviderFailure> =>
   Effect.gen(function* () {
     const scope = yield* Scope.fork(parent)
     const startedAt = yield* Clock.currentTimeMillis
@@ -67,7 +65,7 @@ export const attemptStream = (
     )
     const opened = yield* Effect.exit(
       Effect.gen(function* () {
-        const pull = yield* Stream.toPull(state.provider.stream(request, limits))
+        const pull = yield* Stream.toPull(stream)
         const head = yield* pull.pipe(
           Pull.catchDone(() =>
             Effect.fail(
@@ -90,7 +88,7 @@ export const attemptStream = (
     const { pull, head } = opened.value
     return {
       provider: state.provider.name,
-      model: request.model,
+      model,
       head,
       rest: Stream.fromPull(Effect.succeed(pull)).pipe(Stream.onExit((exit) => Scope.close(scope, exit)))
     }

@@ -1,9 +1,8 @@
 import { Clock, Effect, Result } from "effect"
 import * as Errors from "../../errors/Errors.ts"
-import type { ChatRequest } from "../ports/AIProvider.ts"
 import { canFailOver, type ProviderFailure } from "./AiFailures.ts"
 import * as Routing from "./AiRouting.ts"
-import type { RouteError, RouteRequest, Settings } from "./ModelRouter.ts"
+import type { RouteError, Settings } from "./ModelRouter.ts"
 
 /** What the failover loop needs from its router. */
 export interface Context {
@@ -63,12 +62,10 @@ const exhausted = (
 export const run = <A, R>(
   context: Context,
   candidates: ReadonlyArray<Routing.ProviderState>,
-  request: RouteRequest,
-  attempt: (
-    state: Routing.ProviderState,
-    request: ChatRequest,
-    deadline: number
-  ) => Effect.Effect<A, ProviderFailure, R>
+  /** The model the client named, if any. */
+  request: { readonly model?: string | undefined },
+  /** One upstream call to `state` with `model`, the one it serves the request with. */
+  attempt: (state: Routing.ProviderState, model: string, deadline: number) => Effect.Effect<A, ProviderFailure, R>
 ): Effect.Effect<{ readonly value: A; readonly attempts: number }, RouteError, R> =>
   Effect.gen(function* () {
     const { maxAttempts, deadlineMs } = context.settings
@@ -95,7 +92,7 @@ export const run = <A, R>(
       }
       tried.add(state)
       const model = context.modelFor(state, request.model)!
-      const result = yield* Effect.result(attempt(state, { ...request, model }, deadline))
+      const result = yield* Effect.result(attempt(state, model, deadline))
       if (Result.isSuccess(result)) return { value: result.success, attempts: failures.length + 1 }
       const failure = result.failure
       failures.push(failure)

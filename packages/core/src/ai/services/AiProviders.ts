@@ -1,6 +1,7 @@
 import { Option } from "effect"
 import type { GatewayConfigShape } from "../../config/GatewayConfig.ts"
 import type { AIProviderShape } from "../ports/AIProvider.ts"
+import type { ProviderHttpShape } from "../ports/ProviderHttp.ts"
 import * as AnthropicProvider from "../providers/AnthropicProvider.ts"
 import * as AzureOpenAiProvider from "../providers/AzureOpenAiProvider.ts"
 import * as OpenAiCompatibleProvider from "../providers/OpenAiCompatibleProvider.ts"
@@ -18,12 +19,14 @@ const withV1 = (url: string) => {
  */
 export const fromConfig = (
   config: GatewayConfigShape,
-  /** The `fetch` the SDKs use; the global one when absent. */
-  fetch?: typeof globalThis.fetch | undefined
+  /** The `fetch` the SDKs use (the global one when absent) and the client requests are forwarded with. */
+  transport: {
+    readonly fetch?: typeof globalThis.fetch | undefined
+    readonly http?: ProviderHttpShape | undefined
+  } = {}
 ): ReadonlyArray<AIProviderShape> => {
   const ai = config.ai
   const providers: Array<AIProviderShape> = []
-  const transport = fetch === undefined ? {} : { fetch }
   if (config.lmstudioEnabled) {
     providers.push(
       OpenAiCompatibleProvider.make({

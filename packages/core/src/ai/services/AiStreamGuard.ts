@@ -8,6 +8,38 @@ type Events = readonly [StreamEvent, ...Array<StreamEvent>]
 const millis = (input: Duration.Input) => Duration.toMillis(Duration.fromInputUnsafe(input))
 
 /**
+ * One pull of a stream within its time limits: before it started, what is left until `firstBy`
+ * (counted from the start, so keep-alive chunks cannot stretch it); after, the idle limit. The end
+ * of the stream is `undefined`.
+ */
+export const pullWithin = <A>(
+  pull: Pull.Pull<A, ProviderFailure>,
+  provider: string,
+  limits: AttemptLimits,
+  firstBy: number,
+  started: boolean
+): Effect.Effect<A | undefined, ProviderFailure> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const idle = millis(limits.idleTimeout)
+    return pull.pipe(
+      Effect.timeoutOrElse({
+        duration: started ? idle : Math.max(0, firstBy - now),
+        orElse: () =>
+          Effect.fail(
+            new ProviderFailure({
+              provider,
+              kind: "timeout",
+              message: started
+                ? `The stream paused for more than ${idle} ms`
+                : `No first token within ${millis(limits.firstTokenTimeout)} ms`
+            })
+          )
+      }),
+      Pull.catchDone(() => Effect.succeed(undefined))
+    )
+  })
+
+/**
  * Turns an adapter's chunks into the port's events and enforces what makes a stream trustworthy:
  * the first token within `firstTokenTimeout` of the start (counted from the start, so keep-alive
  * chunks cannot stretch it), no silence longer than `idleTimeout` after it, and a finish reason
@@ -25,7 +57,6 @@ export const guard = (
   Stream.transformPull(chunks, (pull) =>
     Effect.map(Clock.currentTimeMillis, (startedAt) => {
       const firstTokenBy = startedAt + millis(limits.firstTokenTimeout)
-      const idle = millis(limits.idleTimeout)
       let started = false
       let ended = false
       let text = ""
@@ -79,27 +110,14 @@ export const guard = (
           return Effect.fail(reported)
         }
         if (ended) return Cause.done()
-        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const limit = started ? idle : Math.max(0, firstTokenBy - now)
-          return pull.pipe(
-            Effect.timeoutOrElse({
-              duration: limit,
-              orElse: () =>
-                Effect.fail(
-                  started
-                    ? failure("timeout", `The stream paused for more than ${idle} ms`)
-                    : failure("timeout", `No first token within ${millis(limits.firstTokenTimeout)} ms`)
-                )
-            }),
-            Pull.catchDone(() => Effect.succeed(undefined)),
-            Effect.flatMap((chunkList): Pull.Pull<Events, ProviderFailure> => {
-              if (chunkList === undefined) return finish()
-              const events = read(chunkList)
-              // Events before a reported error go out first; the next pull fails with it.
-              return events.length > 0 ? Effect.succeed(events as unknown as Events) : next
-            })
-          )
-        })
+        return pullWithin(pull, provider, limits, firstTokenBy, started).pipe(
+          Effect.flatMap((chunkList): Pull.Pull<Events, ProviderFailure> => {
+            if (chunkList === undefined) return finish()
+            const events = read(chunkList)
+            // Events before a reported error go out first; the next pull fails with it.
+            return events.length > 0 ? Effect.succeed(events as unknown as Events) : next
+          })
+        )
       })
       return next
     })

@@ -1,13 +1,16 @@
 import { Clock, Context, Effect, Layer, Scope } from "effect"
 import { GatewayConfig } from "../../config/GatewayConfig.ts"
 import * as Errors from "../../errors/Errors.ts"
+import * as OpenAiWire from "../domain/OpenAiWire.ts"
 import type { AIProviderShape, ChatRequest, CountedCompletion } from "../ports/AIProvider.ts"
-import { attemptChat, attemptStream, type OpenedStream } from "./AiAttempts.ts"
+import * as ProviderHttp from "../ports/ProviderHttp.ts"
+import { attemptCall, attemptStream, type OpenedStream } from "./AiAttempts.ts"
 import * as AiFailover from "./AiFailover.ts"
 import type { ProviderFailure } from "./AiFailures.ts"
 import * as AiHealth from "./AiHealth.ts"
 import * as AiProviders from "./AiProviders.ts"
 import * as Routing from "./AiRouting.ts"
+import type { Meter } from "./AiWireStream.ts"
 
 export type { OpenedStream } from "./AiAttempts.ts"
 
@@ -20,6 +23,12 @@ export interface RouteRequest extends Omit<ChatRequest, "model"> {
 export interface RoutedCompletion extends CountedCompletion {
   readonly provider: string
   readonly attempts: number
+}
+
+/** An OpenAI-wire answer with the provider that produced it. */
+export interface RoutedWireCompletion extends OpenAiWire.Completion {
+  readonly usage: OpenAiWire.Usage
+  readonly provider: string
 }
 
 /** Every way a routed request can fail, each rendered in the spec's error envelope. */
@@ -84,6 +93,18 @@ export interface ModelRouterShape {
    * The stream's upstream lives in the caller's scope: close it to cancel the upstream request.
    */
   readonly stream: (request: RouteRequest) => Effect.Effect<OpenedStream, RouteError, Scope.Scope>
+  /** OpenAI's chat completions for `/v1`, the body forwarded with only the model name mapped. */
+  readonly completions: (body: OpenAiWire.Body) => Effect.Effect<RoutedWireCompletion, RouteError>
+  /**
+   * The streamed form: whole SSE events, failing over until the first ones arrived; the tokens are
+   * counted in `meter` as the stream goes, so a stream cut short still has its cost known.
+   */
+  readonly streamCompletions: (
+    body: OpenAiWire.Body,
+    meter: Meter
+  ) => Effect.Effect<OpenedStream<string>, RouteError, Scope.Scope>
+  /** OpenAI's embeddings, forwarded to a provider that serves the model. */
+  readonly embeddings: (body: OpenAiWire.Request) => Effect.Effect<RoutedWireCompletion, RouteError>
   /** Providers, their availability from cached health probes, and their models. */
   readonly status: Effect.Effect<Status>
   /** Every model served, with the provider that serves it first in priority order. */
@@ -163,13 +184,9 @@ export const make = (providers: ReadonlyArray<AIProviderShape>, settings: Settin
     const failover = { settings, modelFor, servedModels }
 
     const route = <A, R>(
-      request: RouteRequest,
+      request: { readonly model?: string | undefined },
       streaming: boolean,
-      attempt: (
-        state: Routing.ProviderState,
-        request: ChatRequest,
-        deadline: number
-      ) => Effect.Effect<A, ProviderFailure, R>
+      attempt: (state: Routing.ProviderState, model: string, deadline: number) => Effect.Effect<A, ProviderFailure, R>
     ) =>
       Effect.flatMap(candidatesFor(request.model), (candidates) =>
         AiFailover.run(failover, Routing.order(settings.strategy, candidates, turn++, streaming), request, attempt)
@@ -185,22 +202,85 @@ export const make = (providers: ReadonlyArray<AIProviderShape>, settings: Settin
     }
 
     const chat = (request: RouteRequest) =>
-      route(request, false, (state, chatRequest, deadline) =>
+      route(request, false, (state, model, deadline) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          attemptChat(state, chatRequest, limitsAt(deadline, now), settings.breaker)
+          attemptCall(
+            state,
+            Effect.map(state.provider.chat({ ...request, model }, limitsAt(deadline, now)), (completion) => ({
+              ...completion,
+              provider: state.provider.name
+            })),
+            settings.breaker
+          )
         )
       ).pipe(
-        Effect.map(({ value, attempts }): RoutedCompletion => ({ ...value, provider: value.provider, attempts })),
+        Effect.map(({ value, attempts }): RoutedCompletion => ({ ...value, attempts })),
         Effect.withSpan("ModelRouter.chat")
       )
 
     const stream = (request: RouteRequest) =>
       Effect.gen(function* () {
         const scope = yield* Scope.Scope
-        const opened = yield* route(request, true, (state, chatRequest, deadline) =>
+        const opened = yield* route(request, true, (state, model, deadline) =>
           Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            attemptStream(state, chatRequest, limitsAt(deadline, now), settings.breaker, scope)
+            attemptStream(
+              state,
+              model,
+              state.provider.stream({ ...request, model }, limitsAt(deadline, now)),
+              settings.breaker,
+              scope
+            )
           )
+        )
+        return opened.value
+      })
+
+    // One non-streamed wire call with failover: chat completions or embeddings.
+    const forward =
+      (
+        call: (
+          provider: AIProviderShape
+        ) => (
+          body: OpenAiWire.Request,
+          limits: ReturnType<typeof limitsAt>
+        ) => Effect.Effect<OpenAiWire.Completion & { readonly usage: OpenAiWire.Usage }, ProviderFailure>,
+        span: string
+      ) =>
+      (body: OpenAiWire.Request) =>
+        route(body, false, (state, model, deadline) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            attemptCall(
+              state,
+              Effect.map(
+                call(state.provider)(OpenAiWire.withModel(body, model), limitsAt(deadline, now)),
+                (completion) => ({ ...completion, provider: state.provider.name })
+              ),
+              settings.breaker
+            )
+          )
+        ).pipe(
+          Effect.map(({ value }) => value),
+          Effect.withSpan(span)
+        )
+
+    const completions = forward(
+      (provider) => (body, limits) => provider.completions.complete(body as OpenAiWire.Body, limits),
+      "ModelRouter.completions"
+    )
+    const embeddings = forward((provider) => provider.embeddings, "ModelRouter.embeddings")
+
+    const streamCompletions = (body: OpenAiWire.Body, meter: Meter) =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.Scope
+        const opened = yield* route(body, true, (state, model, deadline) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            // A failed attempt's partial count is not the client's: each attempt starts from zero.
+            meter.usage = undefined
+            meter.forwarded.length = 0
+            const limits = limitsAt(deadline, now)
+            const events = state.provider.completions.stream(OpenAiWire.withModel(body, model), { limits, meter })
+            return attemptStream(state, model, events, settings.breaker, scope)
+          })
         )
         return opened.value
       })
@@ -231,7 +311,16 @@ export const make = (providers: ReadonlyArray<AIProviderShape>, settings: Settin
       return [...seen].map(([id, provider]) => ({ id, provider }))
     })
 
-    return ModelRouter.of({ enabled: states.length > 0, chat, stream, status, models })
+    return ModelRouter.of({
+      enabled: states.length > 0,
+      chat,
+      stream,
+      completions,
+      streamCompletions,
+      embeddings,
+      status,
+      models
+    })
   })
 
 /** The router over the providers of the configuration, then the registered custom ones. */
@@ -240,7 +329,11 @@ export const layer: Layer.Layer<ModelRouter, never, GatewayConfig> = Layer.effec
   Effect.gen(function* () {
     const config = yield* GatewayConfig
     const custom = yield* CustomProviders
-    const configured = AiProviders.fromConfig(config, yield* ProviderFetch)
+    const fetch = yield* ProviderFetch
+    const http =
+      (yield* ProviderHttp.ProviderHttp) ??
+      ProviderHttp.fromFetch(fetch ?? ((input, init) => globalThis.fetch(input, init)))
+    const configured = AiProviders.fromConfig(config, { fetch, http })
     const providers = AiProviders.prioritize([...configured, ...custom], config.ai.providerPriority)
     return yield* make(providers, AiProviders.settingsFromConfig(config))
   })

@@ -1,0 +1,95 @@
+import { Effect, Exit, Stream } from "effect"
+import * as OpenAiWire from "../domain/OpenAiWire.ts"
+import type { CompletionsWire, Minimal } from "../ports/AIProvider.ts"
+import type { ProviderHttpShape, UpstreamResponse } from "../ports/ProviderHttp.ts"
+
+/** Where an OpenAI-compatible host takes chat completions, and how it is authenticated. */
+export interface Target {
+  readonly http: ProviderHttpShape
+  /** The URL of an operation for a model (Azure names its deployments in the path). */
+  readonly url: (operation: "chat/completions" | "embeddings", model: string) => string
+  /** The host's authentication and any headers it needs besides the JSON content type. */
+  readonly headers: Readonly<Record<string, string>>
+}
+
+const readText = async (body: AsyncIterable<Uint8Array>): Promise<string> => {
+  const decoder = new TextDecoder()
+  let text = ""
+  for await (const chunk of body) text += decoder.decode(chunk, { stream: true })
+  return text + decoder.decode()
+}
+
+/** An upstream error answer in the shape `AiFailures.classify` reads from the SDKs' errors. */
+const failed = async (response: UpstreamResponse) => {
+  const text = await readText(response.body)
+  let error: unknown
+  try {
+    error = JSON.parse(text)
+  } catch {
+    error = { message: text.slice(0, 500) }
+  }
+  return {
+    status: response.status,
+    headers: { get: (name: string) => response.header(name) ?? null },
+    error,
+    message: `The upstream answered ${response.status}`
+  }
+}
+
+const usageIn = (json: string): OpenAiWire.Usage | undefined => {
+  try {
+    return OpenAiWire.usageOf((JSON.parse(json) as { usage?: unknown }).usage)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * OpenAI's chat completions and embeddings forwarded as they are: the client's body (the router has mapped the
+ * model) sent over the runtime's connection pool, and the answer's bytes passed back as they
+ * arrive. Nothing is re-encoded, so fields the gateway has never heard of pass both ways.
+ */
+export const wire = (target: Target): CompletionsWire & Required<Pick<Minimal, "embeddings">> => {
+  const headers = { "content-type": "application/json", ...target.headers }
+  const send = (operation: "chat/completions" | "embeddings", body: OpenAiWire.Request, signal: AbortSignal) =>
+    target.http.send({
+      url: target.url(operation, body.model),
+      method: "POST",
+      headers,
+      body: JSON.stringify(body),
+      signal
+    })
+  const whole = (operation: "chat/completions" | "embeddings") => (body: OpenAiWire.Request) =>
+    Effect.tryPromise({
+      try: async (signal) => {
+        const response = await send(operation, body, signal)
+        if (response.status >= 300) throw await failed(response)
+        const json = await readText(response.body)
+        return { json, usage: usageIn(json) }
+      },
+      catch: (error) => error
+    })
+  return {
+    complete: whole("chat/completions"),
+    embeddings: whole("embeddings"),
+    stream: (body: OpenAiWire.Body) =>
+      Stream.unwrap(
+        Effect.gen(function* () {
+          // Aborted only when the stream did not run to its end, which cancels the upstream request.
+          const controller = yield* Effect.acquireRelease(
+            Effect.sync(() => new AbortController()),
+            (controller, exit) => (Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => controller.abort()))
+          )
+          const response = yield* Effect.tryPromise({
+            try: async () => {
+              const response = await send("chat/completions", { ...body, stream: true }, controller.signal)
+              if (response.status >= 300) throw await failed(response)
+              return response
+            },
+            catch: (error) => error
+          })
+          return Stream.fromAsyncIterable(response.body, (error) => error).pipe(Stream.decodeText())
+        })
+      )
+  }
+}
