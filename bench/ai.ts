@@ -4,7 +4,7 @@
  * `node:http` reverse proxy to the same local upstream, in the same run, 32 connections each.
  * Target: the gateway at >= 0.8x the raw proxy's req/s, adding under 5 ms at p99.
  *
- * `bench/run.ts` calls `runAiBench` and `reportAi`; `node bench/ai.ts` runs it alone. This file is
+ * `bench/run.ts` calls `runAiBench` and `reportAi`; `node --conditions=@lunarbit/source bench/ai.ts` runs it alone. This file is
  * also the script of the upstream and proxy processes (chosen by AI_BENCH_ROLE), so each server
  * has its own process and autocannon keeps this one.
  */

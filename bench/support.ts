@@ -18,7 +18,8 @@ export interface Server {
 /** Starts `script` with node in its own process and waits for its "Listening on <url>" line. */
 export const startServer = (script: string, env: Record<string, string> = {}): Promise<Server> =>
   new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [script], {
+    // Workspace packages resolve to their TypeScript sources, as in `npm start`.
+    const child: ChildProcess = spawn(process.execPath, ["--conditions=@lunarbit/source", script], {
       env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
       stdio: ["ignore", "pipe", "inherit"]
     })

@@ -5,6 +5,9 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Layer } from "effect"
+import { answered } from "./CliHelp.ts"
 import * as NodeGateway from "./NodeGateway.ts"
 
-NodeRuntime.runMain(Layer.launch(NodeGateway.layer()))
+if (!answered(process.argv.slice(2), (text) => process.stdout.write(text))) {
+  NodeRuntime.runMain(Layer.launch(NodeGateway.layer()))
+}

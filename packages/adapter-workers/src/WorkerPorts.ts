@@ -1,4 +1,4 @@
-import { DownloadStore, KeyStore, RateLimitStore, ReleaseSource } from "@lunarbit/gateway-core"
+import { DownloadStore, type Errors, KeyStore, RateLimitStore, ReleaseSource } from "@lunarbit/gateway-core"
 import { Effect, Layer } from "effect"
 import { catalogDocument, type WorkerBindings } from "./WorkerBindings.ts"
 
@@ -9,7 +9,12 @@ import { catalogDocument, type WorkerBindings } from "./WorkerBindings.ts"
  * credential. Building it fails with `InvalidCatalog` when the binding is missing or does not pass
  * the core's checks.
  */
-export const layer = (env: WorkerBindings) =>
+export const layer = (
+  env: WorkerBindings
+): Layer.Layer<
+  ReleaseSource.ReleaseSource | KeyStore.KeyStore | DownloadStore.DownloadStore | RateLimitStore.RateLimitStore,
+  Errors.InvalidCatalog
+> =>
   Layer.mergeAll(
     Layer.unwrap(Effect.map(catalogDocument(env.CATALOG), ReleaseSource.layerMemory)),
     KeyStore.layerMemory(),
