@@ -84,7 +84,7 @@ describe("the published packages", () => {
     for (const tarball of tarballs) await checkTarball(tarball)
   }, 300_000)
 
-  it("embed in a plain node:http application under a prefix, with the example catalog shipped inside", async () => {
+  it("embed in a plain node:http application under a prefix, with the example catalog shipped inside, and their client calls it", async () => {
     const app = await serve("node", ["app.mjs"], {})
     try {
       const health = await fetch(app.url("/gateway/health"))
@@ -105,6 +105,9 @@ describe("the published packages", () => {
       expect(await anonymous.json()).toMatchObject({ error: { code: "UNAUTHORIZED" } })
 
       expect(await (await fetch(app.url("/elsewhere"))).text()).toBe("the application\n")
+
+      const checked = await run("node", ["check.mjs", app.url("/gateway"), adminKey], join(dir, "app"))
+      expect(JSON.parse(checked)).toMatchObject({ update_available: true, current_version: "1.0.0" })
     } finally {
       await app.stop()
     }

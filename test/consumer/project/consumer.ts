@@ -2,6 +2,7 @@
 // point's declarations must resolve and hold together in a project that installed the tarballs.
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway, Permissions, VERSION } from "@lunarbit/gateway-core"
+import { type ChatEvent, createClient, GatewayClientError } from "@lunarbit/gateway-core/client"
 import { memoryPorts } from "@lunarbit/gateway-core/testing"
 import { type EmbeddedGateway, embed, NodeGateway } from "@lunarbit/gateway-node"
 import { WorkerHandler } from "@lunarbit/gateway-workers"
@@ -19,4 +20,29 @@ export const layers = {
   web: Gateway.webHandler,
   ports: memoryPorts,
   worker: WorkerHandler.make
+}
+
+/** The Promise client's answers carry the schemas' types. */
+export const latestDownload = async (baseUrl: string, apiKey: string): Promise<string | undefined> => {
+  const client = createClient({ baseUrl, apiKey })
+  try {
+    const update = await client.updates.check("trackly", "stable", {
+      current_version: "1.0.0",
+      platform: "linux",
+      architecture: "x64"
+    })
+    return update.update_available ? update.download_url : undefined
+  } catch (error) {
+    if (error instanceof GatewayClientError && error.code === "PROJECT_NOT_FOUND") return undefined
+    throw error
+  }
+}
+
+export const streamed = async (client: ReturnType<typeof createClient>): Promise<string> => {
+  let text = ""
+  for await (const event of client.ai.chat({ messages: [{ role: "user", content: "hi" }], stream: true })) {
+    const current: ChatEvent = event
+    if ("content" in current) text += current.content
+  }
+  return text
 }
