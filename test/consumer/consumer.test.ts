@@ -19,6 +19,7 @@ const adminKey = "consumer-admin-key-0123456789abcdef0123"
 
 let dir = ""
 let tarballs: ReadonlyArray<Tarball> = []
+const npmCache = () => join(dir, "npm-cache")
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "lunarbit-consumer-"))
@@ -27,7 +28,8 @@ beforeAll(async () => {
   cpSync(here("project"), join(dir, "app"), { recursive: true })
   writeFileSync(join(dir, "app/package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }))
   const typesNode = JSON.parse(readFileSync(here("../../package.json"), "utf8")).devDependencies["@types/node"]
-  const install = ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"]
+  // npm's cache lives in the temporary folder too: the test leaves nothing behind.
+  const install = ["install", "--no-audit", "--no-fund", "--loglevel=error", `--cache=${npmCache()}`]
   await run("npm", [...install, ...tarballs.map((t) => t.path), `@types/node@${typesNode}`], join(dir, "app"))
 }, 600_000)
 
@@ -118,7 +120,11 @@ describe("the published packages", () => {
   }, 120_000)
 
   it("install the lunarbit-gateway command, which explains itself and serves a catalog file", async () => {
-    const help = await run("npx", ["--no-install", "lunarbit-gateway", "--help"], join(dir, "app"))
+    const help = await run(
+      "npx",
+      [`--cache=${npmCache()}`, "--no-install", "lunarbit-gateway", "--help"],
+      join(dir, "app")
+    )
     expect(help).toContain("Usage: lunarbit-gateway")
     expect(help).toContain("CATALOG_FILE")
 
