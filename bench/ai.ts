@@ -7,7 +7,7 @@
  * Targets: >= 0.8x the raw proxy's req/s; < 2 ms added p50 and < 5 ms added p99 at the fixed rate;
  * RSS < 150 MiB.
  *
- * `bench/run.ts` calls `runAiBench` and `reportAi`; `node bench/ai.ts` runs it alone. This file is
+ * `bench/run.ts` calls `runAiBench` and `reportAi`; `node --conditions=@lunarbit/source bench/ai.ts` runs it alone. This file is
  * also the script of the upstream and proxy processes (chosen by AI_BENCH_ROLE), so each server
  * has its own process and autocannon keeps this one.
  */

@@ -25,7 +25,8 @@ export const startServer = (
   nodeOptions: ReadonlyArray<string> = []
 ): Promise<Server> =>
   new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [...nodeOptions, script], {
+    // Workspace packages resolve to their TypeScript sources, as in `npm start`.
+    const child: ChildProcess = spawn(process.execPath, ["--conditions=@lunarbit/source", ...nodeOptions, script], {
       env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
       stdio: ["ignore", "pipe", "inherit"]
     })

@@ -2,7 +2,8 @@
  * LunarBit Gateway with a custom AI provider (Ollama's native API) registered next to the providers
  * from the configuration, served by the Node adapter.
  *
- *   OLLAMA_URL=http://localhost:11434 API_KEY_ADMIN=change-me node examples/custom-provider/server.ts
+ *   OLLAMA_URL=http://localhost:11434 API_KEY_ADMIN=change-me \
+ *     node --conditions=@lunarbit/source examples/custom-provider/server.ts
  *   curl localhost:8080/ai/status
  *   curl -X POST localhost:8080/ai/chat -H "Authorization: Bearer change-me" \
  *     -H "Content-Type: application/json" -d '{"messages":[{"role":"user","content":"Hi"}],"stream":true}'

@@ -2,7 +2,7 @@
  * LunarBit Gateway mounted under `/updates` in an existing `node:http` server: the gateway answers
  * its paths, the host application everything else.
  *
- *   node examples/embed-node-http/server.ts
+ *   node --conditions=@lunarbit/source examples/embed-node-http/server.ts
  *   curl localhost:8080/updates/health
  */
 import { createServer, type Server } from "node:http"

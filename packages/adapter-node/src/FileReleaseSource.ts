@@ -1,6 +1,7 @@
-import { watch } from "node:fs"
+import { existsSync, watch } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { basename, dirname, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import { type CatalogIndex, CatalogLoader, type Errors, ReleaseSource } from "@lunarbit/gateway-core"
 import { Config, Effect, Layer, Ref } from "effect"
 
@@ -93,8 +94,15 @@ export const make = (options: Options) =>
 export const layer = (options: Options): Layer.Layer<ReleaseSource.ReleaseSource, CatalogFileError> =>
   Layer.effect(ReleaseSource.ReleaseSource, make(options))
 
-/** The catalog file named by `CATALOG_FILE`, or the example catalog shipped with the project. */
-export const defaultCatalogPath = new URL("../../../examples/catalog.json", import.meta.url).pathname
+/**
+ * The catalog served when `CATALOG_FILE` is not set: the example catalog. The published package
+ * carries it beside its modules (the build copies `examples/catalog.json` into `dist/`); the
+ * repository's sources read that file in place.
+ */
+const shippedCatalog = new URL("./example-catalog.json", import.meta.url)
+export const defaultCatalogPath = fileURLToPath(
+  existsSync(shippedCatalog) ? shippedCatalog : new URL("../../../examples/catalog.json", import.meta.url)
+)
 
 export const catalogPath = Config.String("CATALOG_FILE").pipe(Config.withDefault(defaultCatalogPath))
 

@@ -5,6 +5,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer } from "effect"
+import { answered } from "./CliHelp.ts"
 import * as NodeGateway from "./NodeGateway.ts"
 import * as PinoLogger from "./PinoLogger.ts"
 
@@ -22,7 +23,9 @@ const main = Layer.launch(NodeGateway.layer({ logger })).pipe(
   Effect.provide(PinoLogger.layer(logger))
 )
 
-NodeRuntime.runMain(main, {
-  disableErrorReporting: true,
-  teardown: (exit, onExit) => onExit(Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause) ? 1 : 0)
-})
+if (!answered(process.argv.slice(2), (text) => process.stdout.write(text))) {
+  NodeRuntime.runMain(main, {
+    disableErrorReporting: true,
+    teardown: (exit, onExit) => onExit(Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause) ? 1 : 0)
+  })
+}

@@ -24,7 +24,8 @@ export const bundleWorker = async (dir: string = packageDir): Promise<string> =>
     bundle: true,
     format: "esm",
     platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
+    // The workspace packages from their sources, as the rest of the tests use them.
+    conditions: ["@lunarbit/source", "workerd", "worker", "browser"],
     external: ["cloudflare:*"],
     // As wrangler.toml asks; it also shortens the time workerd takes to load each Worker.
     minify: true,

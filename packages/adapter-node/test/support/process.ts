@@ -14,7 +14,8 @@ export const waitFor = async (predicate: () => Promise<boolean> | boolean, timeo
 
 /** Runs `lunarbit-gateway` in its own process on a free loopback port and waits until it listens. */
 export const startProcess = async (env: Record<string, string>) => {
-  const child = spawn(process.execPath, [main], {
+  // The sources run directly, so the workspace packages must resolve to theirs too.
+  const child = spawn(process.execPath, ["--conditions=@lunarbit/source", main], {
     env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", BUILD_VERIFICATION: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
