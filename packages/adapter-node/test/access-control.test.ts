@@ -298,11 +298,28 @@ describe("rate limits", () => {
   })
 
   it("limits unauthenticated callers per IP", async () => {
-    for (let i = 0; i < 3; i++) expect((await fetch(gateway.url("/health"))).status).toBe(200)
-    const error = await expectError(await fetch(gateway.url("/health")), 429, "RATE_LIMIT_EXCEEDED")
+    for (let i = 0; i < 3; i++) expect((await fetch(gateway.url("/projects"))).status).toBe(401)
+    const error = await expectError(await fetch(gateway.url("/projects")), 429, "RATE_LIMIT_EXCEEDED")
     expect(error.details.policy).toBe("unauthenticated")
     // A caller with a valid key is not in that bucket.
-    expect((await api.get("/health")).status).toBe(200)
+    expect((await api.get("/projects")).status).toBe(200)
+  })
+
+  it("never limits the health probes, and gives the public documents a bucket of their own", async () => {
+    // The unauthenticated bucket (3 per hour) is spent by the test above, or here.
+    for (let i = 0; i < 4; i++) await fetch(gateway.url("/projects"))
+    for (const path of ["/health", "/health/live", "/health/ready", "/api/v2/health"]) {
+      for (let i = 0; i < 10; i++) {
+        const response = await fetch(gateway.url(path))
+        expect(response.status).toBe(200)
+        expect(response.headers.get("ratelimit-policy")).toBeNull()
+      }
+    }
+    for (const path of ["/openapi.json", "/docs", "/ai/status"]) {
+      const response = await fetch(gateway.url(path))
+      expect(response.status).toBe(200)
+      expect(response.headers.get("ratelimit-policy")).toBe('"public";q=600;w=60')
+    }
   })
 
   it("lets exactly the limit through 300 concurrent requests", async () => {
@@ -325,7 +342,9 @@ describe("the AI bucket", () => {
       expect(first.status).toBe(200)
       expect(first.headers.get("ratelimit-policy")).toContain('"ai";q=3;w=3600')
       expect(first.headers.get("x-ratelimit-limit")).toBe("3")
-      expect((await api.get("/ai/status", bearer(key))).status).toBe(200)
+      // The status document is public and counts against the public bucket only.
+      expect((await api.get("/ai/status", bearer(key))).headers.get("ratelimit-policy")).toContain('"public"')
+      expect((await api.get("/v1/models", bearer(key))).status).toBe(200)
       const chat = await api.post("/ai/chat", { messages: [{ role: "user", content: "Hi" }] }, bearer(key))
       expect(chat.status).toBe(503)
       const refused = await expectError(await api.get("/v1/models", bearer(key)), 429, "RATE_LIMIT_EXCEEDED")

@@ -38,8 +38,19 @@ const Services = Layer.mergeAll(Keys.layer, Updates.layer, RateLimiter.layer, Us
   Layer.provideMerge(Layer.mergeAll(Authentication.layer, Releases.layer))
 )
 
-/** Paths whose requests count against the per-key AI bucket: every AI route, `/ai/status` included. */
-export const isAiPath = (path: string): boolean => path.startsWith("/ai/") || path.startsWith("/v1/")
+const probePaths = new Set(["/health", "/health/live", "/health/ready"])
+const publicDocumentPaths = new Set([openapiPath, docsPath, "/ai/status"])
+
+/**
+ * The buckets a path counts against: the health probes never (an orchestrator probing every few
+ * seconds must not mark the gateway down), the public documents a generous bucket of their own,
+ * every other AI route the key's AI bucket too.
+ */
+export const rateLimitClass = (path: string): Edge.RateLimitClass => {
+  if (probePaths.has(path)) return "none"
+  if (publicDocumentPaths.has(path)) return "public"
+  return path.startsWith("/ai/") || path.startsWith("/v1/") ? "ai" : "api"
+}
 
 // The AI routes share one ModelRouter (providers from the configuration plus registered ones) and
 // count tokens into the keys' usage.
@@ -83,7 +94,7 @@ const EdgeLive = HttpRouter.middleware(
       usage,
       cors: { origins: config.corsOrigins },
       trustProxy: config.trustProxy,
-      isAiPath
+      rateLimitClass
     })
     // Inside the edge, so 304s get the request id and security headers, and see paths without /api/v2.
     const conditional = ConditionalResponses.make({ catalogMaxAgeSeconds: Math.floor(config.cacheTtlMs / 1000) })

@@ -34,7 +34,10 @@ export interface GatewayConfigShape {
   readonly corsOrigins: ReadonlyArray<string>
   /** Largest accepted request body, in bytes. */
   readonly maxBodyBytes: number
-  /** The four rate-limit buckets of the spec, each `RATE_LIMIT_<NAME>_MAX` requests per `_WINDOW` seconds. */
+  /**
+   * The four rate-limit buckets of the spec and the public documents' bucket, each
+   * `RATE_LIMIT_<NAME>_MAX` requests per `_WINDOW` seconds.
+   */
   readonly rateLimits: RateLimits
   /** `TRUST_PROXY`: take the client address from `X-Forwarded-For` (only behind a proxy that sets it). */
   readonly trustProxy: boolean
@@ -53,6 +56,8 @@ export interface RateLimits {
   readonly perIp: RateLimit
   readonly ai: RateLimit
   readonly unauthenticated: RateLimit
+  /** Per IP, for the public documents (`/openapi.json`, `/docs`, `/ai/status`); the health probes are never limited. */
+  readonly publicDocuments: RateLimit
 }
 
 function rateLimit(name: string, max: number, windowSeconds: number): Config.Config<RateLimit> {
@@ -99,7 +104,8 @@ export const config: Config.Config<GatewayConfigShape> = Config.all({
     perKey: rateLimit("KEY", 1000, 900),
     perIp: rateLimit("IP", 1000, 900),
     ai: rateLimit("AI", 100, 3600),
-    unauthenticated: rateLimit("UNAUTHENTICATED", 60, 3600)
+    unauthenticated: rateLimit("UNAUTHENTICATED", 60, 3600),
+    publicDocuments: rateLimit("PUBLIC", 600, 60)
   }),
   trustProxy: Config.Boolean("TRUST_PROXY").pipe(Config.withDefault(false)),
   ai: AiConfig.config

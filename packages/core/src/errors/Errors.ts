@@ -21,6 +21,8 @@ export class PayloadTooLarge extends GatewayError("PayloadTooLarge", "PAYLOAD_TO
 /** The request body has a content type the endpoint does not read. */
 export class UnsupportedMediaType extends GatewayError("UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE", 415) {}
 export class RateLimitExceeded extends GatewayError("RateLimitExceeded", "RATE_LIMIT_EXCEEDED", 429) {}
+/** The gateway cannot serve yet or any more: the catalog is not loaded or a store is unreachable. */
+export class NotReady extends GatewayError("NotReady", "NOT_READY", 503) {}
 /** An unexpected fault. Its message never carries internals. */
 export class InternalError extends GatewayError("InternalError", "INTERNAL_ERROR", 500) {}
 

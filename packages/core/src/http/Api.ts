@@ -9,12 +9,25 @@ import * as S from "../releases/http/Schemas.ts"
 import { VERSION } from "../Version.ts"
 import * as OpenApiErrors from "./OpenApiErrors.ts"
 
-export class SystemGroup extends HttpApiGroup.make("system").add(
-  HttpApiEndpoint.get("health", "/health", { success: S.Health }).annotate(
-    OpenApi.Summary,
-    "API availability, version and the state of each release source"
+export class SystemGroup extends HttpApiGroup.make("system")
+  .add(
+    HttpApiEndpoint.get("health", "/health", { success: S.Health }).annotate(
+      OpenApi.Summary,
+      "API availability, version and the state of each release source"
+    )
   )
-) {}
+  .add(
+    HttpApiEndpoint.get("live", "/health/live", { success: S.Liveness }).annotate(
+      OpenApi.Summary,
+      "Liveness probe: 200 while the process answers"
+    )
+  )
+  .add(
+    HttpApiEndpoint.get("ready", "/health/ready", { success: S.Readiness }).annotate(
+      OpenApi.Summary,
+      "Readiness probe: 200 when the catalog is loaded and the stores answer, else 503 NOT_READY"
+    )
+  ) {}
 
 /**
  * The whole API. Every runtime serves this one definition. Add groups above `.middleware(ErrorHandling)`:

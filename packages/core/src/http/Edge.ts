@@ -54,9 +54,12 @@ export interface EdgeOptions {
   readonly cors: Cors.CorsPolicy
   /** Take the client address from `X-Forwarded-For` (only behind a proxy that sets it). */
   readonly trustProxy: boolean
-  /** Paths whose requests count against the AI bucket. */
-  readonly isAiPath: (path: string) => boolean
+  /** Which buckets a path's requests count against (`none`: never limited, the health probes). */
+  readonly rateLimitClass: (path: string) => RateLimitClass
 }
+
+/** `api`: the key's or the unauthenticated bucket; `ai` adds the AI bucket; `public`: the public documents' bucket. */
+export type RateLimitClass = "none" | "public" | "ai" | "api"
 
 const pathOf = (url: string) => {
   const query = url.indexOf("?")
@@ -231,14 +234,21 @@ export const make = (options: EdgeOptions) => {
           principal = Exit.isSuccess(outcome) ? outcome.value : undefined
           scope = { ...scope, authentication: { credential, outcome } }
         }
-        const verdict = yield* options.rateLimiter.check({
-          ip: clientAddress(original),
-          principal,
-          ai: options.isAiPath(path)
-        })
-        rateHeaders = RateLimiter.headers(verdict)
+        const limitClass = options.rateLimitClass(path)
+        const verdict =
+          limitClass === "none"
+            ? undefined
+            : yield* options.rateLimiter.check({
+                ip: clientAddress(original),
+                principal,
+                ai: limitClass === "ai",
+                publicDocument: limitClass === "public"
+              })
+        if (verdict !== undefined) rateHeaders = RateLimiter.headers(verdict)
         response = yield* (
-          verdict.allowed ? route(app, request, path, principal) : ErrorEnvelope.response(rateLimited(verdict))
+          verdict === undefined || verdict.allowed
+            ? route(app, request, path, principal)
+            : ErrorEnvelope.response(rateLimited(verdict))
         ).pipe(Effect.provideService(RequestScope, scope))
         const rewrite =
           response.status >= 400 && !ErrorEnvelope.isEnvelope(response) ? byStatus[response.status] : undefined

@@ -10,6 +10,8 @@ export interface RateLimitSubject {
   readonly principal: Principal | undefined
   /** AI routes have a bucket of their own. */
   readonly ai: boolean
+  /** The public documents count only against their own, generous per-IP bucket. */
+  readonly publicDocument?: boolean | undefined
 }
 
 export interface AppliedBucket {
@@ -42,7 +44,7 @@ const tighter = (a: AppliedBucket, b: AppliedBucket) =>
     : a.decision.limit <= b.decision.limit
 
 /**
- * The spec's four limits as buckets: every request counts against its IP's abuse bucket, a request
+ * The spec's four limits as buckets (the public documents have one of their own): every request counts against its IP's abuse bucket, a request
  * with a valid key against that key's bucket (its own `rateLimit` or the default) and, on AI
  * routes, the key's AI bucket; a request without a valid key against the IP's unauthenticated bucket.
  */
@@ -52,9 +54,14 @@ export const bucketsFor = (
     readonly perIp: RateLimit
     readonly ai: RateLimit
     readonly unauthenticated: RateLimit
+    readonly publicDocuments: RateLimit
   },
   subject: RateLimitSubject
 ): ReadonlyArray<{ readonly policy: string; readonly bucket: Bucket }> => {
+  if (subject.publicDocument) {
+    const { max, windowMs } = limits.publicDocuments
+    return [{ policy: "public", bucket: { key: `public:${subject.ip}`, limit: max, windowMs } }]
+  }
   const buckets = [
     { policy: "ip", bucket: { key: `ip:${subject.ip}`, limit: limits.perIp.max, windowMs: limits.perIp.windowMs } }
   ]
