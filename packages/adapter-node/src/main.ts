@@ -4,7 +4,15 @@
  * Configuration is read from the environment; see the README's configuration table.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Layer } from "effect"
+import { Layer, Runtime } from "effect"
 import * as NodeGateway from "./NodeGateway.ts"
 
-NodeRuntime.runMain(Layer.launch(NodeGateway.layer()))
+/**
+ * A stop signal (SIGTERM from `docker stop` or systemd, SIGINT) interrupts the server, which finishes
+ * the requests in flight first: an orderly stop, so the exit code is 0 rather than 130, and
+ * supervisors (Docker's restart policies, systemd's `Restart=on-failure`) do not count it a failure.
+ */
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  Runtime.defaultTeardown(exit, (code) => onExit(code === 130 ? 0 : code))
+
+NodeRuntime.runMain(Layer.launch(NodeGateway.layer()), { teardown })
