@@ -1,4 +1,3 @@
-import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import {
   type AIProvider,
@@ -15,6 +14,7 @@ import { developmentAdminKey } from "./AdminKey.ts"
 import * as FileReleaseSource from "./FileReleaseSource.ts"
 import * as NodeArtifactDigest from "./NodeArtifactDigest.ts"
 import * as NodeClientErrors from "./NodeClientErrors.ts"
+import { StoppingServer } from "./NodeStoppingServer.ts"
 import * as PinoLogger from "./PinoLogger.ts"
 import * as Stores from "./Stores.ts"
 
@@ -84,7 +84,7 @@ const server = Layer.unwrap(
     const config = yield* GatewayConfig.GatewayConfig
     const host = yield* Config.option(Config.String("HOST"))
     const onClientError = NodeClientErrors.handler(config.docsUrl)
-    const make = () => createServer().on("clientError", onClientError)
+    const make = () => new StoppingServer().on("clientError", onClientError)
     return NodeHttpServer.layer(make, {
       port: config.port,
       ...(host._tag === "Some" ? { host: host.value } : {})
