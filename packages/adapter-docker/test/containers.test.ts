@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -87,6 +87,31 @@ describe.skipIf(reason !== undefined)("the image, run as the spec says", () => {
       console.log(process.getuid(), root, fs.readdirSync("/data").includes("gateway.db"))`
     expect(await docker(["exec", name, "node", "-e", probe])).toBe("1000 EROFS true")
   })
+
+  it("serves a catalog file mounted into the container and named by CATALOG_FILE", async () => {
+    const docker = engine!.docker
+    const dir = mkdtempSync(join(tmpdir(), "lunarbit-catalog-"))
+    const example = JSON.parse(readFileSync(new URL("../../../examples/catalog.json", import.meta.url), "utf8"))
+    writeFileSync(join(dir, "catalog.json"), JSON.stringify({ projects: example.projects.slice(0, 1) }))
+    const mounted = "lunarbit-api-own-catalog"
+    try {
+      await docker(
+        ["run", "-d", "-p", "127.0.0.1::3000", "--read-only", "--name", mounted].concat(
+          ["-v", `${dir}:/etc/lunarbit:ro`, "-e", "CATALOG_FILE=/etc/lunarbit/catalog.json"],
+          ["-e", `API_KEY_ADMIN=${adminKey}`, image]
+        )
+      )
+      const own = baseUrl(await docker(["port", mounted, "3000"]))
+      await waitFor("/health/ready", () => answersOk(`${own}/health/ready`), 60_000)
+      const body = (await (await fetch(`${own}/projects`, { headers: admin })).json()) as {
+        projects: Array<{ id: string }>
+      }
+      expect(body.projects.map((project) => project.id)).toEqual(["trackly"])
+    } finally {
+      await docker(["rm", "-f", "-v", mounted])
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 90_000)
 
   it("turns healthy through its HEALTHCHECK", async () => {
     const health = () => engine!.docker(["inspect", "-f", "{{.State.Health.Status}}", name])
