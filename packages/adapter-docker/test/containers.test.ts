@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -93,6 +93,9 @@ describe.skipIf(reason !== undefined)("the image, run as the spec says", () => {
     const dir = mkdtempSync(join(tmpdir(), "lunarbit-catalog-"))
     const example = JSON.parse(readFileSync(new URL("../../../examples/catalog.json", import.meta.url), "utf8"))
     writeFileSync(join(dir, "catalog.json"), JSON.stringify({ projects: example.projects.slice(0, 1) }))
+    // Readable by the container's user `node`: a temporary folder is private to its owner.
+    chmodSync(dir, 0o755)
+    chmodSync(join(dir, "catalog.json"), 0o644)
     const mounted = "lunarbit-api-own-catalog"
     try {
       await docker(
@@ -102,7 +105,9 @@ describe.skipIf(reason !== undefined)("the image, run as the spec says", () => {
         )
       )
       const own = baseUrl(await docker(["port", mounted, "3000"]))
-      await waitFor("/health/ready", () => answersOk(`${own}/health/ready`), 60_000)
+      await waitFor("/health/ready", () => answersOk(`${own}/health/ready`), 60_000).catch(async (error) => {
+        throw new Error(`${error.message}\n${await docker(["logs", mounted]).catch(String)}`)
+      })
       const body = (await (await fetch(`${own}/projects`, { headers: admin })).json()) as {
         projects: Array<{ id: string }>
       }
@@ -232,14 +237,17 @@ describe.skipIf(reason !== undefined)("deploy-debian.sh on a Debian server", () 
       "install -d -o lunarbit -g lunarbit -m 700 /var/lib/lunarbit-gateway && cd /opt/lunarbit-gateway/app",
       "export NODE_ENV=production LUNARBIT_STATE_DIR=/var/lib/lunarbit-gateway BUILD_VERIFICATION=false",
       "export DATABASE_PATH=/var/lib/lunarbit-gateway/gateway.db && set -a && . /etc/lunarbit-gateway/gateway.env",
-      "exec setpriv --reuid=lunarbit --regid=lunarbit --init-groups /opt/lunarbit-gateway/node/bin/node packages/adapter-node/src/main.ts"
+      "exec setpriv --reuid=lunarbit --regid=lunarbit --init-groups /opt/lunarbit-gateway/node/bin/node \\",
+      "  packages/adapter-node/src/main.ts >/tmp/gateway.log 2>&1"
     ].join("\n")
     await engine!.docker(["exec", "-d", server, "sh", "-c", start])
     const ask = `set -a && . /etc/lunarbit-gateway/gateway.env && node -e '
-      const get = () => fetch("http://127.0.0.1:3000/projects", { headers: { authorization: "Bearer " + process.env.API_KEY_ADMIN } })
-        .then((r) => r.status, () => 0)
-      const poll = async (n) => { const s = await get(); if (s === 200 || n === 0) return s; await new Promise((r) => setTimeout(r, 250)); return poll(n - 1) }
-      poll(120).then((s) => console.log(s))'`
-    expect(await exec("sh", "-c", ask)).toBe("200")
-  }, 60_000)
+      const get = () => fetch("http://127.0.0.1:3000/projects", {
+        headers: { authorization: "Bearer " + process.env.API_KEY_ADMIN }, signal: AbortSignal.timeout(2000)
+      }).then((r) => r.status, () => 0)
+      const poll = async (n) => { const s = await get(); if (s === 200 || n === 0) return s; await new Promise((r) => setTimeout(r, 500)); return poll(n - 1) }
+      poll(150).then((s) => console.log(s))'`
+    const status = await exec("sh", "-c", ask)
+    expect(status, status === "200" ? "" : await exec("cat", "/tmp/gateway.log")).toBe("200")
+  }, 180_000)
 })
