@@ -4,6 +4,7 @@ import { Gateway, GatewayConfig } from "@lunarbit/gateway-core"
 import { Config, Effect, Exit, Layer, Schema, Scope } from "effect"
 import { HttpServer } from "effect/http"
 import * as NodeClientErrors from "./NodeClientErrors.ts"
+import { StoppingServer } from "./NodeStoppingServer.ts"
 
 /**
  * How long a client may take, and how many may connect at once: slow or idle sockets must not hold
@@ -53,7 +54,7 @@ export const layer = Layer.effect(
     const handler = yield* NodeHttpServer.makeHandler(app, { scope: requests })
     let listening: Server | undefined
     const make = () => {
-      const server = createServer(
+      const server = new StoppingServer(
         {
           headersTimeout: Math.min(limit.headersTimeoutMs, limit.requestTimeoutMs),
           requestTimeout: limit.requestTimeoutMs,

@@ -1,0 +1,1 @@
+packages/adapter-docker/Dockerfile
