@@ -187,12 +187,3 @@ export const Readiness = Schema.Struct({
   status: Schema.Literal("ready"),
   checks: Schema.Record(Schema.String, Schema.Literal("ok"))
 })
-
-/** `GET /health/live`: the process runs and answers. */
-export const Liveness = Schema.Struct({ status: Schema.Literal("live") })
-
-/** `GET /health/ready`: the catalog is loaded and every store answers. */
-export const Readiness = Schema.Struct({
-  status: Schema.Literal("ready"),
-  checks: Schema.Record(Schema.String, Schema.Literal("ok"))
-})
