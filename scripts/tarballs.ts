@@ -20,10 +20,19 @@ export interface Tarball {
   readonly files: ReadonlyArray<string>
 }
 
-/** Builds every package (`npm run build`) and packs each into `destination`. */
+/** The packages published to npm; `@lunarbit/gateway-docker` is private: its product is the image. */
+const published = ["packages/core", "packages/adapter-node", "packages/adapter-workers"]
+
+/** Builds every package (`npm run build`) and packs each published one into `destination`. */
 export const buildAndPack = async (destination: string): Promise<ReadonlyArray<Tarball>> => {
   await run("node", ["scripts/build.ts"])
-  const output = await run("npm", ["pack", "--workspaces", "--json", "--pack-destination", destination])
+  const output = await run("npm", [
+    "pack",
+    ...published.flatMap((dir) => ["--workspace", dir]),
+    "--json",
+    "--pack-destination",
+    destination
+  ])
   const packed = JSON.parse(output) as ReadonlyArray<{
     name: string
     filename: string

@@ -141,6 +141,16 @@ describe("the Worker without storage bindings", () => {
       status: "degraded",
       sources: [
         { name: "memory", status: "ok" },
+        { name: "state", status: "degraded" }
+      ]
+    })
+    // The public probe carries statuses only; the admin reads why.
+    const sources = await miniflare.dispatchFetch("http://memory.gateway.test/admin/sources", {
+      headers: { authorization: `Bearer ${adminKey}` }
+    })
+    expect(await sources.json()).toMatchObject({
+      sources: [
+        { name: "memory", status: "ok" },
         {
           name: "state",
           status: "degraded",

@@ -76,7 +76,7 @@ describe("PgKeyStore", () => {
       yield* gateways[0]!.create(key)
       assert.deepStrictEqual(yield* gateways[3]!.findByHash("h"), key)
       const steps = yield* sql`SELECT migration_id FROM fresh_start.schema_migrations`.pipe(Effect.orDie)
-      assert.deepStrictEqual(steps, [{ migration_id: 1 }, { migration_id: 2 }])
+      assert.deepStrictEqual(steps, [{ migration_id: 1 }, { migration_id: 2 }, { migration_id: 3 }])
     }).pipe(Effect.scoped)
   )
 
