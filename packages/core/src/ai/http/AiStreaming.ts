@@ -3,8 +3,8 @@ import { HttpServerResponse } from "effect/http"
 import { AiStreamInterrupted } from "../../errors/Errors.ts"
 import type { GatewayErrorShape } from "../../errors/GatewayError.ts"
 import { RequestScope, type RequestScopeShape } from "../../http/RequestScope.ts"
+import type { ProviderFailure } from "../domain/AiFailures.ts"
 import type { StreamEvent } from "../ports/AIProvider.ts"
-import type { ProviderFailure } from "../services/AiFailures.ts"
 import type { OpenedStream, RouteError } from "../services/ModelRouter.ts"
 
 /** The last event of a stream that finished. */

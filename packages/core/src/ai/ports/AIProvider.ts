@@ -1,13 +1,13 @@
 import { Context, Duration, Effect, Exit, Stream } from "effect"
+import * as AiFailures from "../domain/AiFailures.ts"
+import { guard } from "../domain/AiStreamGuard.ts"
+import * as AiTokens from "../domain/AiTokens.ts"
+import * as AiWireStream from "../domain/AiWireStream.ts"
+import * as AiWireTranslation from "../domain/AiWireTranslation.ts"
 import * as OpenAiWire from "../domain/OpenAiWire.ts"
-import * as AiFailures from "../services/AiFailures.ts"
-import { guard } from "../services/AiStreamGuard.ts"
-import * as AiTokens from "../services/AiTokens.ts"
-import * as AiWireStream from "../services/AiWireStream.ts"
-import * as AiWireTranslation from "../services/AiWireTranslation.ts"
 
 /** Failures of an upstream attempt, classified (see `services/AiFailures.ts`). */
-export { type Classified, type FailureKind, ProviderFailure } from "../services/AiFailures.ts"
+export { type Classified, type FailureKind, ProviderFailure } from "../domain/AiFailures.ts"
 
 /** One chat message, in the roles every provider understands; adapters translate them to their wire. */
 export interface ChatMessage {

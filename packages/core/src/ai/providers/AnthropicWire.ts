@@ -1,10 +1,10 @@
 import type Anthropic from "@anthropic-ai/sdk"
 import { Effect, Stream } from "effect"
 import type { Sse } from "effect/encoding"
+import { chunkFrame } from "../domain/AiWireTranslation.ts"
 import * as OpenAiWire from "../domain/OpenAiWire.ts"
 import type { CompletionsWire } from "../ports/AIProvider.ts"
 import * as AiSse from "../services/AiSse.ts"
-import { chunkFrame } from "../services/AiWireTranslation.ts"
 import { toAnthropic } from "./AnthropicWireRequest.ts"
 
 type Params = Anthropic.MessageCreateParamsNonStreaming

@@ -1,5 +1,5 @@
+import { rejected } from "../domain/AiWireTranslation.ts"
 import type * as OpenAiWire from "../domain/OpenAiWire.ts"
-import { rejected } from "../services/AiWireTranslation.ts"
 
 type Block = Record<string, unknown>
 interface Turn {

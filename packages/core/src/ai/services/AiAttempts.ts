@@ -1,6 +1,6 @@
 import { Cause, Clock, Effect, Exit, Pull, Scope, Stream } from "effect"
+import { ProviderFailure } from "../domain/AiFailures.ts"
 import type { StreamEvent } from "../ports/AIProvider.ts"
-import { ProviderFailure } from "./AiFailures.ts"
 import * as Routing from "./AiRouting.ts"
 
 /** A stream that has produced its first events; `rest` continues it and must be run or its scope closed. */

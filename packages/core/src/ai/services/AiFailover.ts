@@ -1,6 +1,6 @@
 import { Clock, Effect, Result } from "effect"
 import * as Errors from "../../errors/Errors.ts"
-import { canFailOver, type ProviderFailure } from "./AiFailures.ts"
+import { canFailOver, type ProviderFailure } from "../domain/AiFailures.ts"
 import * as Routing from "./AiRouting.ts"
 import type { RouteError, Settings } from "./ModelRouter.ts"
 

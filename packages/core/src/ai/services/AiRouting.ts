@@ -1,5 +1,5 @@
+import { type FailureKind, isProviderFault } from "../domain/AiFailures.ts"
 import type { AIProviderShape } from "../ports/AIProvider.ts"
-import { type FailureKind, isProviderFault } from "./AiFailures.ts"
 
 /** The spec's four routing strategies. */
 export const strategies = ["priority", "round-robin", "least-loaded", "fastest"] as const

@@ -1,16 +1,16 @@
 import { Clock, Context, Effect, Layer, Scope } from "effect"
 import { GatewayConfig } from "../../config/GatewayConfig.ts"
 import * as Errors from "../../errors/Errors.ts"
+import type { ProviderFailure } from "../domain/AiFailures.ts"
+import type { Meter } from "../domain/AiWireStream.ts"
 import * as OpenAiWire from "../domain/OpenAiWire.ts"
 import type { AIProviderShape, ChatRequest, CountedCompletion } from "../ports/AIProvider.ts"
 import * as ProviderHttp from "../ports/ProviderHttp.ts"
 import { attemptCall, attemptStream, type OpenedStream } from "./AiAttempts.ts"
 import * as AiFailover from "./AiFailover.ts"
-import type { ProviderFailure } from "./AiFailures.ts"
 import * as AiHealth from "./AiHealth.ts"
 import * as AiProviders from "./AiProviders.ts"
 import * as Routing from "./AiRouting.ts"
-import type { Meter } from "./AiWireStream.ts"
 
 export type { OpenedStream } from "./AiAttempts.ts"
 

@@ -1,5 +1,4 @@
 import { Effect, Stream } from "effect"
-import * as OpenAiWire from "../domain/OpenAiWire.ts"
 import type {
   AttemptLimits,
   ChatMessage,
@@ -10,6 +9,7 @@ import type {
 } from "../ports/AIProvider.ts"
 import { ProviderFailure } from "./AiFailures.ts"
 import * as AiTokens from "./AiTokens.ts"
+import * as OpenAiWire from "./OpenAiWire.ts"
 
 // The request fields a provider with only the port's `chat` and `stream` can carry.
 const carried = new Set([

@@ -1,9 +1,9 @@
 import { Cause, Clock, Duration, Effect, type Pull, Stream } from "effect"
-import * as OpenAiWire from "../domain/OpenAiWire.ts"
 import type { AttemptLimits } from "../ports/AIProvider.ts"
 import { ProviderFailure } from "./AiFailures.ts"
 import { pullWithin } from "./AiStreamGuard.ts"
 import * as AiTokens from "./AiTokens.ts"
+import * as OpenAiWire from "./OpenAiWire.ts"
 
 /**
  * What a forwarded stream has cost so far: the upstream's usage once its usage chunk passed, and
