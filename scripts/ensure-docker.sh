@@ -20,14 +20,5 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "The container tests need root and Debian's packages: $(missing)" >&2
   exit 1
 fi
-# Test files and .ci/run may ask at the same time: one installs, the others wait and find it done.
-exec 9>"${TMPDIR:-/tmp}/lunarbit-ensure-docker.lock"
-flock 9
-[ -z "$(missing)" ] && exit 0
-packages="$(missing)"
-echo "Installing $packages from Debian packages for the container tests"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086 # one word per package
-apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $packages >/dev/null
-[ -z "$(missing)" ] || { echo "Installing $packages did not provide $(missing)" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/apt-missing.sh"
+install_missing ensure-docker "the container tests"

@@ -26,16 +26,5 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 
-# Test files start in parallel: one installs while the others wait, then find everything in place.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"${TMPDIR:-/tmp}/lunarbit-ensure-test-servers.lock"
-  flock 9
-  [ -z "$(missing)" ] && exit 0
-fi
-packages="$(missing)"
-echo "Installing $packages from Debian packages for the store tests"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086 # one word per package
-apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $packages >/dev/null
-[ -z "$(missing)" ] || { echo "Installing $packages did not provide $(missing)" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/apt-missing.sh"
+install_missing ensure-test-servers "the store tests"
