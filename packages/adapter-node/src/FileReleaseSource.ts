@@ -88,7 +88,11 @@ export const make = (options: Options) =>
         })
     )
 
-    return ReleaseSource.make({ name: "file", catalog: Ref.get(current), health: Ref.get(health) })
+    return ReleaseSource.make({
+      name: "file",
+      catalog: () => Ref.getUnsafe(current),
+      health: () => Ref.getUnsafe(health)
+    })
   })
 
 export const layer = (options: Options): Layer.Layer<ReleaseSource.ReleaseSource, CatalogFileError> =>

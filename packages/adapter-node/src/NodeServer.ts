@@ -1,9 +1,10 @@
 import { createServer, type Server } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Gateway, GatewayConfig } from "@lunarbit/gateway-core"
+import { GatewayConfig } from "@lunarbit/gateway-core"
 import { Config, Effect, Exit, Layer, Schema, Scope } from "effect"
 import { HttpServer } from "effect/http"
 import * as NodeClientErrors from "./NodeClientErrors.ts"
+import * as NodeListener from "./NodeListener.ts"
 import { StoppingServer } from "./NodeStoppingServer.ts"
 
 /**
@@ -45,13 +46,12 @@ export const limits: Config.Config<Limits> = Config.all({
 export const layer = Layer.effect(
   HttpServer.HttpServer,
   Effect.gen(function* () {
-    const app = yield* Gateway.App
     const config = yield* GatewayConfig.GatewayConfig
     const host = yield* Config.option(Config.String("HOST"))
     const limit = yield* limits
     // Requests run in a scope of their own, closed only once the server has let them finish.
     const requests = Scope.forkUnsafe(yield* Effect.scope, "parallel")
-    const handler = yield* NodeHttpServer.makeHandler(app, { scope: requests })
+    const handler = yield* NodeListener.make(requests)
     let listening: Server | undefined
     const make = () => {
       const server = new StoppingServer(

@@ -99,7 +99,8 @@ export const make = (
           counts.set(key, (counts.get(key) ?? 0) + 1)
           pending.set(key, (pending.get(key) ?? 0) + 1)
         }),
-      counts: Effect.sync(() => counts)
+      // The live map, settled: catalog reads that show counts need no fiber.
+      counts: Effect.succeed(counts)
     }
   })
 

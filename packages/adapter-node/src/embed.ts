@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { NodeHttpServer } from "@effect/platform-node"
-import { Gateway } from "@lunarbit/gateway-core"
-import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { Effect, Exit, Layer, Scope } from "effect"
 import * as NodeGateway from "./NodeGateway.ts"
+import * as NodeListener from "./NodeListener.ts"
 
 export interface EmbeddedGateway {
   /**
@@ -39,9 +38,7 @@ export const embed = async (options: EmbedOptions = {}): Promise<EmbeddedGateway
   const handler = await Effect.runPromise(
     Effect.gen(function* () {
       const context = yield* Layer.buildWithScope(NodeGateway.appLayer(options), scope)
-      return yield* NodeHttpServer.makeHandler(Context.get(context, Gateway.App), { scope }).pipe(
-        Effect.provideContext(context)
-      )
+      return yield* NodeListener.make(scope).pipe(Effect.provideContext(context))
     }).pipe(Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause))))
   )
 

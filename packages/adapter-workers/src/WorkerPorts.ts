@@ -125,7 +125,7 @@ export const make = (env: WorkerBindings, config: GatewayConfig.GatewayConfigSha
       if (perIsolate.length === 0) return catalog
       // The only place a client can see it: the state's health is the gateway's.
       const state = { name: "state", status: "degraded" as const, lastError: perIsolateNotice(perIsolate) }
-      return { ...catalog, health: Effect.map(catalog.health, (sources) => [...sources, state]) }
+      return ReleaseSource.mapHealth(catalog, (sources) => [...sources, state])
     })
   )
 

@@ -1,5 +1,5 @@
-import { Context, Effect, Layer } from "effect"
-import { FindMyWay, HttpEffect, HttpServer, type HttpServerRequest, type HttpServerResponse } from "effect/http"
+import { Context, Effect, Layer, Option } from "effect"
+import { FindMyWay, HttpEffect, HttpServer, HttpServerRequest, type HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { KeysHandlers } from "./access/http/KeysHandlers.ts"
 import { Authenticated } from "./access/http/Middleware.ts"
@@ -19,6 +19,7 @@ import { FeedAccessLive } from "./feeds/http/FeedAccessLive.ts"
 import { FeedsHandlers } from "./feeds/http/FeedsHandlers.ts"
 import * as Feeds from "./feeds/services/Feeds.ts"
 import { Api } from "./http/Api.ts"
+import * as DirectLane from "./http/DirectLane.ts"
 import * as DocsPage from "./http/DocsPage.ts"
 import * as Edge from "./http/Edge.ts"
 import * as RouteCollector from "./http/RouteCollector.ts"
@@ -88,17 +89,24 @@ const Handlers = Layer.mergeAll(
   AiRoutes
 ).pipe(Layer.provideMerge(Layer.mergeAll(AuthenticatedLive, FeedAccessLive, ErrorHandlingLive)))
 
-// Every endpoint of the HttpApi as HttpApiBuilder compiles it, plus the OpenAPI document and the docs page.
-const Endpoints = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
-  Layer.provide(Handlers),
-  Layer.merge(DocsPage.routes(docsPath))
-)
-
-/** The gateway's HTTP app: the edge and the dispatcher compiled from the `HttpApi`. */
+/** The gateway's HTTP app: the direct lane where it serves a request, the complete lane otherwise. */
 export class App extends Context.Service<
   App,
   Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
 >()("@lunarbit/gateway-core/Gateway/App") {}
+
+/**
+ * The edge's two lanes, for adapters that can serve a request from its head without the platform's
+ * request object (Node): `direct` answers or returns `undefined` before any effect, and `complete`
+ * serves every request.
+ */
+export class Lanes extends Context.Service<
+  Lanes,
+  {
+    readonly direct: (head: DirectLane.RequestHead) => DirectLane.Served
+    readonly complete: Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
+  }
+>()("@lunarbit/gateway-core/Gateway/Lanes") {}
 
 const compile = Effect.gen(function* () {
   const config = yield* GatewayConfig
@@ -106,12 +114,21 @@ const compile = Effect.gen(function* () {
   const rateLimiter = yield* RateLimiter.RateLimiter
   const usage = yield* UsageRecorder.UsageRecorder
   const docsPage = yield* DocsPage.DocsPage
+  const context = yield* Effect.context<never>()
+  const groups = yield* Layer.build(Handlers)
+  // Every endpoint of the HttpApi as HttpApiBuilder compiles it, plus the OpenAPI document and the docs page.
+  const endpoints = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
+    Layer.provide(Layer.succeedContext(groups)),
+    Layer.merge(DocsPage.routes(docsPath))
+  )
   const router = FindMyWay.make<Edge.Endpoint>()
-  for (const endpoint of yield* RouteCollector.collect(Endpoints)) {
+  for (const endpoint of yield* RouteCollector.collect(endpoints)) {
     if (endpoint.method === "*") router.all(endpoint.path, endpoint)
     else router.on(endpoint.method, endpoint.path, endpoint)
   }
-  return Edge.make({
+  // The edge adds validators after the endpoint answered, so 304s get the request id and security headers.
+  const conditional = { catalogMaxAgeSeconds: Math.floor(config.cacheTtlMs / 1000) }
+  const complete = Edge.make({
     docsUrl: config.docsUrl,
     maxBodyBytes: config.maxBodyBytes,
     docsPath,
@@ -127,13 +144,40 @@ const compile = Effect.gen(function* () {
     cors: { origins: config.corsOrigins },
     trustProxy: config.trustProxy,
     rateLimitClass,
-    // The edge adds validators after the endpoint answered, so 304s get the request id and security headers.
-    conditional: ConditionalResponses.make({ catalogMaxAgeSeconds: Math.floor(config.cacheTtlMs / 1000) })
+    conditional: ConditionalResponses.make(conditional)
   })
+  const direct = DirectLane.make({
+    api: Api,
+    groups: groups as Context.Context<never>,
+    authentication: Authenticated,
+    context,
+    docsUrl: config.docsUrl,
+    authenticate: authentication.authenticate,
+    rateLimiter,
+    rateLimitClass,
+    usage,
+    accessLog: Context.get(context, Edge.AccessLog),
+    cors: { origins: config.corsOrigins },
+    trustProxy: config.trustProxy,
+    validate: ConditionalResponses.validate(conditional)
+  })
+  const app = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const served = direct({
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      remoteAddress: Option.getOrUndefined(request.remoteAddress)
+    })
+    if (served === undefined) return complete
+    return Effect.isEffect(served)
+      ? Effect.map(served, DirectLane.toResponse)
+      : Effect.succeed(DirectLane.toResponse(served))
+  })
+  return Context.make(App, app).pipe(Context.add(Lanes, { direct, complete }))
 })
 
 /** The gateway's app over the ports and the configuration, for adapters that serve it themselves. */
-export const layerApp = Layer.effect(App, compile).pipe(Layer.provide(Services))
+export const layerApp = Layer.effectContext(compile).pipe(Layer.provide(Services))
 
 /**
  * The whole gateway served on the `HttpServer` in context. It needs only the ports, the configuration

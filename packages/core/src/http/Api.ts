@@ -9,26 +9,27 @@ import { ProjectsGroup, UpdatesGroup } from "../releases/http/ReleasesApi.ts"
 import { AdminRolloutsGroup } from "../releases/http/RolloutsApi.ts"
 import * as S from "../releases/http/Schemas.ts"
 import { VERSION } from "../Version.ts"
+import { Direct } from "./Direct.ts"
 import * as OpenApiErrors from "./OpenApiErrors.ts"
 
 export class SystemGroup extends HttpApiGroup.make("system")
   .add(
-    HttpApiEndpoint.get("health", "/health", { success: S.Health }).annotate(
-      OpenApi.Summary,
-      "API availability, version and the state of each release source"
-    )
+    HttpApiEndpoint.get("health", "/health", { success: S.Health })
+      .annotate(Direct, true)
+      .annotate(OpenApi.Summary, "API availability, version and the state of each release source")
   )
   .add(
-    HttpApiEndpoint.get("live", "/health/live", { success: S.Liveness }).annotate(
-      OpenApi.Summary,
-      "Liveness probe: 200 while the process answers"
-    )
+    HttpApiEndpoint.get("live", "/health/live", { success: S.Liveness })
+      .annotate(Direct, true)
+      .annotate(OpenApi.Summary, "Liveness probe: 200 while the process answers")
   )
   .add(
-    HttpApiEndpoint.get("ready", "/health/ready", { success: S.Readiness }).annotate(
-      OpenApi.Summary,
-      "Readiness probe: 200 when the catalog is loaded and the stores answer, else 503 NOT_READY"
-    )
+    HttpApiEndpoint.get("ready", "/health/ready", { success: S.Readiness })
+      .annotate(Direct, true)
+      .annotate(
+        OpenApi.Summary,
+        "Readiness probe: 200 when the catalog is loaded and the stores answer, else 503 NOT_READY"
+      )
   ) {}
 
 /**

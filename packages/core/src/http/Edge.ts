@@ -1,44 +1,27 @@
 import { Cause, Context, Effect, Exit, Option } from "effect"
 import { type FindMyWay, HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { Principal } from "../access/domain/Permissions.ts"
-import * as RateLimiter from "../access/services/RateLimiter.ts"
+import type * as RateLimiter from "../access/services/RateLimiter.ts"
 import type { UsageRecorderShape } from "../access/services/UsageRecorder.ts"
 import type * as Errors from "../errors/Errors.ts"
 import type { GatewayErrorShape } from "../errors/GatewayError.ts"
-import { redactPath } from "../logging/Redaction.ts"
 import * as Cors from "./Cors.ts"
 import * as EdgeAnswers from "./EdgeAnswers.ts"
 import * as ErrorEnvelope from "./ErrorEnvelope.ts"
-import { newRequestId, RequestScope, type RequestScopeShape } from "./RequestScope.ts"
+import * as Exchange from "./Exchange.ts"
+import { RequestScope, type RequestScopeShape } from "./RequestScope.ts"
 import type * as RouteTable from "./RouteTable.ts"
 
-/** One line of the access log: what was asked, what was answered, how long it took. */
-export interface AccessLogEntry {
-  readonly request_id: string
-  readonly method: string
-  readonly path: string
-  readonly status: number
-  readonly duration_ms: number
-  /** The validated key's name, never the key. */
-  readonly key?: string | undefined
-}
+export type { AccessLogEntry } from "./Exchange.ts"
+export { securityHeaders, versionPrefix } from "./Exchange.ts"
 
 /** Where access-log entries go; each runtime adapter supplies its own (pino on Node, console on Workers). */
-export const AccessLog = Context.Reference<(entry: AccessLogEntry) => void>("@lunarbit/gateway-core/AccessLog", {
-  defaultValue: () => () => {}
-})
-
-/** The security headers of the spec, on every response, errors included. */
-export const securityHeaders = {
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "x-xss-protection": "1; mode=block",
-  "strict-transport-security": "max-age=31536000; includeSubDomains",
-  "content-security-policy": "default-src 'self'"
-} as const
-
-/** Routes served at the root are also served under this prefix, as the spec's v2 base URL. */
-export const versionPrefix = "/api/v2"
+export const AccessLog = Context.Reference<(entry: Exchange.AccessLogEntry) => void>(
+  "@lunarbit/gateway-core/AccessLog",
+  {
+    defaultValue: () => () => {}
+  }
+)
 
 /** `api`: the key's or the unauthenticated bucket; `ai` adds the AI bucket; `public`: the public documents' bucket. */
 export type RateLimitClass = "none" | "public" | "ai" | "api"
@@ -74,31 +57,8 @@ export interface EdgeOptions {
   ) => HttpServerResponse.HttpServerResponse
 }
 
-const pathOf = (url: string) => {
-  const query = url.indexOf("?")
-  return query === -1 ? url : url.slice(0, query)
-}
-
-const stripVersionPrefix = (url: string): string | undefined => {
-  if (!url.startsWith(versionPrefix)) return undefined
-  const rest = url.slice(versionPrefix.length)
-  if (rest === "") return "/"
-  return rest[0] === "/" ? rest : rest[0] === "?" ? `/${rest}` : undefined
-}
-
-const bearer = (authorization: string | undefined): string | undefined => {
-  if (authorization === undefined) return undefined
-  const match = /^Bearer[ \t]+(.*)$/i.exec(authorization)
-  return match === null ? authorization : match[1]!.trim()
-}
-
-// An incoming request id is adopted only when it is a short token that cannot forge a log line or header.
-const safeRequestId = /^[A-Za-z0-9._:-]{1,128}$/
-const requestIdOf = (incoming: string | undefined) =>
-  incoming !== undefined && safeRequestId.test(incoming) ? incoming : newRequestId()
-
 /** What the edge has established about one request on its way through. */
-interface Exchange {
+interface InFlight {
   readonly started: number
   readonly original: HttpServerRequest.HttpServerRequest
   readonly request: HttpServerRequest.HttpServerRequest
@@ -107,7 +67,7 @@ interface Exchange {
   readonly context: Context.Context<never>
   scope: RequestScopeShape
   principal: Principal | undefined
-  rateHeaders: Record<string, string> | undefined
+  verdict: RateLimiter.Verdict | undefined
 }
 
 /**
@@ -122,35 +82,33 @@ interface Exchange {
 export const make = (
   options: EdgeOptions
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> => {
-  const envelope = (exchange: Exchange, error: GatewayErrorShape) => ErrorEnvelope.responseFor(error, exchange.scope)
+  const envelope = (exchange: InFlight, error: GatewayErrorShape) => ErrorEnvelope.responseFor(error, exchange.scope)
 
-  const finish = (exchange: Exchange, response: HttpServerResponse.HttpServerResponse) => {
-    const { original, principal, origin, scope } = exchange
-    const headers: Record<string, string> = { ...securityHeaders }
-    if (exchange.path === options.docsPath) headers["content-security-policy"] = options.docsPolicy
-    if (exchange.rateHeaders !== undefined) Object.assign(headers, exchange.rateHeaders)
-    if (origin !== undefined && !(response.status === 204 && original.method === "OPTIONS")) {
-      Object.assign(headers, Cors.responseHeaders(origin, response.headers.vary))
+  const finish = (exchange: InFlight, response: HttpServerResponse.HttpServerResponse) => {
+    const answered: Exchange.Answered = {
+      started: exchange.started,
+      method: exchange.original.method,
+      url: exchange.original.url,
+      requestId: exchange.scope.requestId,
+      principal: exchange.principal,
+      origin: exchange.origin,
+      verdict: exchange.verdict
     }
-    headers["x-request-id"] = scope.requestId
-    const final = HttpServerResponse.setHeaders(response, headers)
-    if (principal !== undefined) options.usage.recordRequest(principal.name, final.status >= 400)
-    Context.get(
-      exchange.context,
-      AccessLog
-    )({
-      request_id: scope.requestId,
-      method: original.method,
-      path: redactPath(pathOf(original.url)),
-      status: final.status,
-      duration_ms: Math.round((performance.now() - exchange.started) * 1000) / 1000,
-      ...(principal === undefined ? {} : { key: principal.name })
-    })
+    const final = HttpServerResponse.setHeaders(
+      response,
+      Exchange.edgeHeaders(
+        answered,
+        response.headers.vary,
+        exchange.path === options.docsPath ? options.docsPolicy : undefined,
+        response.status === 204 && exchange.original.method === "OPTIONS"
+      )
+    )
+    Exchange.account(answered, final.status, options.usage, Context.get(exchange.context, AccessLog))
     return final
   }
 
   // The endpoint's answer, or the envelope of whatever escaped it.
-  const dispatch = (exchange: Exchange): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+  const dispatch = (exchange: InFlight): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
     const { request, path } = exchange
     if (Number(request.headers["content-length"] ?? 0) > options.maxBodyBytes) {
       return Effect.succeed(envelope(exchange, EdgeAnswers.tooLarge(options.maxBodyBytes)))
@@ -214,15 +172,15 @@ export const make = (
     return Option.getOrElse(request.remoteAddress, () => "unknown")
   }
 
-  const limited = (exchange: Exchange, verdict: RateLimiter.Verdict | undefined) => {
-    if (verdict !== undefined) exchange.rateHeaders = RateLimiter.headers(verdict)
+  const limited = (exchange: InFlight, verdict: RateLimiter.Verdict | undefined) => {
+    exchange.verdict = verdict
     if (verdict !== undefined && !verdict.allowed) {
       return Effect.succeed(finish(exchange, envelope(exchange, EdgeAnswers.rateLimited(verdict))))
     }
     return Effect.map(dispatch(exchange), (response) => finish(exchange, response))
   }
 
-  const authenticated = (exchange: Exchange) => {
+  const authenticated = (exchange: InFlight) => {
     const limitClass = options.rateLimitClass(exchange.path)
     if (limitClass === "none") return limited(exchange, undefined)
     const check = options.rateLimiter.check({
@@ -238,7 +196,7 @@ export const make = (
   }
 
   const withOutcome = (
-    exchange: Exchange,
+    exchange: InFlight,
     credential: string,
     outcome: Exit.Exit<Principal, Errors.Unauthorized | Errors.ServiceUnavailable>
   ) => {
@@ -250,19 +208,19 @@ export const make = (
   return Effect.withFiber((fiber) => {
     const started = performance.now()
     const original = Context.getUnsafe(fiber.context, HttpServerRequest.HttpServerRequest)
-    const stripped = stripVersionPrefix(original.url)
+    const stripped = Exchange.stripVersionPrefix(original.url)
     const request = stripped === undefined ? original : original.modify({ url: stripped })
     const headers = request.headers
-    const exchange: Exchange = {
+    const exchange: InFlight = {
       started,
       original,
       request,
-      path: pathOf(request.url),
+      path: Exchange.pathOf(request.url),
       origin: Cors.allowedOrigin(options.cors, headers.origin),
       context: fiber.context as Context.Context<never>,
-      scope: { requestId: requestIdOf(headers["x-request-id"]), docsUrl: options.docsUrl },
+      scope: { requestId: Exchange.requestIdOf(headers["x-request-id"]), docsUrl: options.docsUrl },
       principal: undefined,
-      rateHeaders: undefined
+      verdict: undefined
     }
     if (Cors.isPreflight(request.method, headers)) {
       const origin = exchange.origin
@@ -275,7 +233,7 @@ export const make = (
         )
       )
     }
-    const credential = bearer(headers.authorization)
+    const credential = Exchange.bearer(headers.authorization)
     if (credential === undefined) return authenticated(exchange)
     const outcome = options.authenticate(credential)
     // A key verified within the last second answers with an Exit: no effect runs for it.

@@ -173,7 +173,14 @@ export const makeResumable = (options: Options): Effect.Effect<Resumable, never,
     })
     return {
       source: {
-        ...engine,
+        // Read through: the engine's getters answer its current state (see `ReleaseSource`).
+        get catalog() {
+          return engine.catalog
+        },
+        get health() {
+          return engine.health
+        },
+        sync: engine.sync,
         artifactRequest: (build) => {
           for (const u of units) {
             const asset = u.assetFor(build.download_url)

@@ -4,6 +4,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { CurrentPrincipal } from "../../access/http/Middleware.ts"
 import { VersionNotFound } from "../../errors/Errors.ts"
 import { Api } from "../../http/Api.ts"
+import * as Direct from "../../http/Direct.ts"
 import * as UpdatePolicy from "../domain/UpdatePolicy.ts"
 import { Releases } from "../services/Releases.ts"
 import * as Present from "./Present.ts"
@@ -21,24 +22,27 @@ export const ProjectsHandlers = HttpApiBuilder.group(Api, "projects", (handlers)
   Effect.gen(function* () {
     const releases = yield* Releases
     return handlers
-      .handle("listProjects", ({ query }) =>
-        Effect.gen(function* () {
-          const principal = yield* CurrentPrincipal
-          const projects = yield* releases.visibleProjects(principal)
-          const page = Present.paginate(projects, query.page ?? 1, query.per_page ?? defaultPerPage)
-          return {
-            projects: page.items.map(Present.projectSummary),
-            total: page.total,
-            page: page.page,
-            per_page: page.per_page
-          }
-        })
+      .handle(
+        "listProjects",
+        Direct.handler(({ query }, principal) =>
+          Effect.mapEager(releases.visibleProjects(principal), (projects) => {
+            const page = Present.paginate(projects, query.page ?? 1, query.per_page ?? defaultPerPage)
+            return {
+              projects: page.items.map(Present.projectSummary),
+              total: page.total,
+              page: page.page,
+              per_page: page.per_page
+            }
+          })
+        )
       )
-      .handle("getProject", ({ params }) =>
-        Effect.gen(function* () {
-          const project = yield* releases.project(yield* CurrentPrincipal, params.projectId)
-          return Present.projectDetails(project, yield* releases.recordedDownloads)
-        })
+      .handle(
+        "getProject",
+        Direct.handler(({ params }, principal) =>
+          Effect.flatMapEager(releases.project(principal, params.projectId), (project) =>
+            Effect.mapEager(releases.recordedDownloads, (counts) => Present.projectDetails(project, counts))
+          )
+        )
       )
       .handle("listVersions", ({ params, query }) =>
         Effect.gen(function* () {

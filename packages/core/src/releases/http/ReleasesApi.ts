@@ -2,6 +2,7 @@ import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Authenticated } from "../../access/http/Middleware.ts"
 import { RequiredPermission } from "../../access/http/RequiredPermission.ts"
+import { Direct } from "../../http/Direct.ts"
 import * as ClientIdentity from "./ClientIdentity.ts"
 import * as S from "./Schemas.ts"
 
@@ -14,31 +15,37 @@ const versionBase = "/projects/:projectId/channels/:channelId/versions/:versionI
 
 export class ProjectsGroup extends HttpApiGroup.make("projects")
   .add(
-    HttpApiEndpoint.get("listProjects", "/projects", { query: S.Pagination, success: S.ProjectList }).annotate(
-      RequiredPermission,
-      "canReadProjects"
-    ),
+    HttpApiEndpoint.get("listProjects", "/projects", { query: S.Pagination, success: S.ProjectList })
+      .annotate(Direct, true)
+      .annotate(RequiredPermission, "canReadProjects"),
     HttpApiEndpoint.get("getProject", "/projects/:projectId", {
       params: ProjectPath,
       success: S.ProjectDetails
-    }).annotate(RequiredPermission, "canReadProjects"),
+    })
+      .annotate(Direct, true)
+      .annotate(RequiredPermission, "canReadProjects"),
     HttpApiEndpoint.get("listVersions", "/projects/:projectId/channels/:channelId/versions", {
       params: ChannelPath,
       query: { ...S.Pagination, sort: Schema.optionalKey(Schema.Literals(["asc", "desc"])) },
       success: S.VersionList
-    }).annotate(RequiredPermission, "canReadVersions"),
+    })
+      .annotate(Direct, true)
+      .annotate(RequiredPermission, "canReadVersions"),
     HttpApiEndpoint.get("latestVersion", "/projects/:projectId/channels/:channelId/latest", {
       params: ChannelPath,
       success: S.VersionDetails
-    }).annotate(RequiredPermission, "canReadVersions"),
-    HttpApiEndpoint.get("getVersion", versionBase, { params: VersionPath, success: S.VersionDetails }).annotate(
-      RequiredPermission,
-      "canReadVersions"
-    ),
+    })
+      .annotate(Direct, true)
+      .annotate(RequiredPermission, "canReadVersions"),
+    HttpApiEndpoint.get("getVersion", versionBase, { params: VersionPath, success: S.VersionDetails })
+      .annotate(Direct, true)
+      .annotate(RequiredPermission, "canReadVersions"),
     HttpApiEndpoint.get("getBuild", `${versionBase}/builds/:buildId`, {
       params: BuildPath,
       success: S.BuildDetails
-    }).annotate(RequiredPermission, "canReadVersions"),
+    })
+      .annotate(Direct, true)
+      .annotate(RequiredPermission, "canReadVersions"),
     HttpApiEndpoint.get("downloadBuild", `${versionBase}/builds/:buildId/download`, {
       params: BuildPath,
       success: HttpApiSchema.Empty(302)
@@ -55,7 +62,9 @@ export class UpdatesGroup extends HttpApiGroup.make("updates")
       query: { ...S.UpdateQuery, ...ClientIdentity.query },
       headers: ClientIdentity.headers,
       success: S.UpdateResult
-    }).annotate(RequiredPermission, "canCheckUpdates"),
+    })
+      .annotate(Direct, true)
+      .annotate(RequiredPermission, "canCheckUpdates"),
     HttpApiEndpoint.post("launcherCheck", "/update/check", {
       query: ClientIdentity.query,
       headers: ClientIdentity.headers,

@@ -3,6 +3,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { CurrentPrincipal } from "../../access/http/Middleware.ts"
 import { GatewayConfig } from "../../config/GatewayConfig.ts"
 import { Api } from "../../http/Api.ts"
+import * as Direct from "../../http/Direct.ts"
 import { type UpdateOutcome, Updates } from "../services/Updates.ts"
 import * as ClientIdentity from "./ClientIdentity.ts"
 
@@ -39,9 +40,10 @@ export const UpdatesHandlers = HttpApiBuilder.group(Api, "updates", (handlers) =
     const config = yield* GatewayConfig
     const launcher = { projectId: config.launcherProjectId, channelId: config.launcherChannel }
     return handlers
-      .handle("checkUpdate", ({ params, query, headers }) =>
-        Effect.map(
-          Effect.flatMap(Effect.service(CurrentPrincipal), (principal) =>
+      .handle(
+        "checkUpdate",
+        Direct.handler(({ params, query, headers }, principal) =>
+          Effect.mapEager(
             updates.check(principal, {
               projectId: params.projectId,
               channelId: params.channelId,
@@ -49,9 +51,9 @@ export const UpdatesHandlers = HttpApiBuilder.group(Api, "updates", (handlers) =
               platform: query.platform,
               architecture: query.architecture,
               ...ClientIdentity.fromRequest(headers, query)
-            })
-          ),
-          presentOutcome
+            }),
+            presentOutcome
+          )
         )
       )
       .handle("launcherCheck", ({ payload, query, headers }) =>

@@ -32,7 +32,7 @@ export const makeMemory = (initial: Iterable<readonly [string, number]> = []): D
         const key = keyOf(ref)
         counts.set(key, (counts.get(key) ?? 0) + 1)
       }),
-    counts: Effect.sync(() => counts)
+    counts: Effect.succeed(counts)
   }
 }
 

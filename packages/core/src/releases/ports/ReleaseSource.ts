@@ -1,4 +1,4 @@
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Exit, Layer } from "effect"
 import type { InvalidCatalog } from "../../errors/Errors.ts"
 import type { Build } from "../domain/Catalog.ts"
 import * as CatalogIndex from "../domain/CatalogIndex.ts"
@@ -15,7 +15,9 @@ export interface SourceHealth {
 /**
  * Where the release catalog comes from: a JSON file, a Workers binding, GitHub releases.
  * `catalog` is read on every request, so it must answer from memory: sources refresh in the
- * background and never put their backend on the request path.
+ * background and never put their backend on the request path. A source holding its catalog in
+ * memory makes `catalog` a getter answering an `Exit` of the current catalog (see `make`): update
+ * checks over it then run to their answer without starting a fiber.
  */
 export interface ReleaseSourceShape {
   readonly catalog: Effect.Effect<CatalogIndex.CatalogIndex>
@@ -56,17 +58,72 @@ export class ReleaseSource extends Context.Service<ReleaseSource, ReleaseSourceS
   "@lunarbit/gateway-core/ReleaseSource"
 ) {}
 
-/** Builds a source from the minimal surface: a function returning the current catalog. */
+/**
+ * Builds a source from the minimal surface: the current catalog and health, each as an effect or,
+ * when held in memory, as a function returning it (read anew on each access, as an `Exit`).
+ */
 export const make = (options: {
   readonly name: string
-  readonly catalog: Effect.Effect<CatalogIndex.CatalogIndex>
-  readonly health?: Effect.Effect<SourceHealth> | undefined
-}): ReleaseSourceShape => ({
-  catalog: options.catalog,
-  health: options.health
-    ? Effect.map(options.health, (h) => [h])
-    : Effect.succeed([{ name: options.name, status: "ok" as const }])
+  readonly catalog: Effect.Effect<CatalogIndex.CatalogIndex> | (() => CatalogIndex.CatalogIndex)
+  readonly health?: Effect.Effect<SourceHealth> | (() => SourceHealth) | undefined
+}): ReleaseSourceShape => {
+  const { catalog, health } = options
+  const healthy = Effect.succeed([{ name: options.name, status: "ok" as const }])
+  return {
+    get catalog() {
+      return typeof catalog === "function" ? Exit.succeed(catalog()) : catalog
+    },
+    get health() {
+      if (health === undefined) return healthy
+      return typeof health === "function" ? Exit.succeed([health()]) : Effect.map(health, (h) => [h])
+    }
+  }
+}
+
+/**
+ * `source` with its catalog seen through `f` (eagerly: an `Exit` stays one); every other member is
+ * read through to `source`, so getters of a source held in memory keep reading its current state.
+ * Spreading a source (`{ ...source }`) would copy its getters' answers of the moment instead.
+ */
+export const mapCatalog = (
+  source: ReleaseSourceShape,
+  f: (index: CatalogIndex.CatalogIndex) => CatalogIndex.CatalogIndex
+): ReleaseSourceShape => mapSource(source, f, (health) => health)
+
+/** {@link mapCatalog} for the health. */
+export const mapHealth = (
+  source: ReleaseSourceShape,
+  f: (health: ReadonlyArray<SourceHealth>) => ReadonlyArray<SourceHealth>
+): ReleaseSourceShape => mapSource(source, (index) => index, f)
+
+const mapSource = (
+  source: ReleaseSourceShape,
+  catalog: (index: CatalogIndex.CatalogIndex) => CatalogIndex.CatalogIndex,
+  health: (health: ReadonlyArray<SourceHealth>) => ReadonlyArray<SourceHealth>
+): ReleaseSourceShape => ({
+  get catalog() {
+    return Effect.mapEager(source.catalog, catalog)
+  },
+  get health() {
+    return Effect.mapEager(source.health, health)
+  },
+  get sync() {
+    return source.sync
+  },
+  get artifactRequest() {
+    return source.artifactRequest
+  }
 })
+
+// Every source's answer when all are settled (held in memory), else `undefined`.
+const settledAll = <A>(effects: ReadonlyArray<Effect.Effect<A>>): Array<A> | undefined => {
+  const values: Array<A> = []
+  for (const effect of effects) {
+    if (!Exit.isExit(effect) || Exit.isFailure(effect)) return undefined
+    values.push(effect.value as A)
+  }
+  return values
+}
 
 /** A fixed catalog held in memory, checked by `CatalogLoader` first. */
 export const layerMemory = (document: unknown): Layer.Layer<ReleaseSource, InvalidCatalog> =>
@@ -86,40 +143,48 @@ const sameInputs = (a: ReadonlyArray<CatalogIndex.CatalogIndex>, b: ReadonlyArra
 export const combine = (sources: ReadonlyArray<ReleaseSourceShape>): ReleaseSourceShape => {
   let inputs: ReadonlyArray<CatalogIndex.CatalogIndex> = []
   let merged: CatalogIndex.CatalogIndex = CatalogIndex.empty
-  const catalog = Effect.flatMap(
-    Effect.forEach(sources, (source) => source.catalog),
-    (indexes) => {
-      if (sameInputs(indexes, inputs)) return Effect.succeed(merged)
-      const projects: Array<CatalogIndex.IndexedProject> = []
-      const projectsById = new Map<string, CatalogIndex.IndexedProject>()
-      const clashes: Array<string> = []
-      for (const index of indexes) {
-        for (const project of index.projects) {
-          if (projectsById.has(project.project.id)) {
-            clashes.push(project.project.id)
-            continue
-          }
-          projectsById.set(project.project.id, project)
-          projects.push(project)
+  const mergeOf = (indexes: ReadonlyArray<CatalogIndex.CatalogIndex>) => {
+    if (sameInputs(indexes, inputs)) return Effect.succeed(merged)
+    const projects: Array<CatalogIndex.IndexedProject> = []
+    const projectsById = new Map<string, CatalogIndex.IndexedProject>()
+    const clashes: Array<string> = []
+    for (const index of indexes) {
+      for (const project of index.projects) {
+        if (projectsById.has(project.project.id)) {
+          clashes.push(project.project.id)
+          continue
         }
+        projectsById.set(project.project.id, project)
+        projects.push(project)
       }
-      inputs = indexes
-      merged = { projects, projectsById }
-      return clashes.length === 0
-        ? Effect.succeed(merged)
-        : Effect.as(
-            Effect.logWarning("Project ids served by more than one source; the first wins", { clashes }),
-            merged
-          )
     }
-  )
+    inputs = indexes
+    merged = { projects, projectsById }
+    return clashes.length === 0
+      ? Effect.succeed(merged)
+      : Effect.as(Effect.logWarning("Project ids served by more than one source; the first wins", { clashes }), merged)
+  }
   const syncs = sources.flatMap((source) => (source.sync === undefined ? [] : [source.sync]))
   return {
-    catalog,
-    health: Effect.map(
-      Effect.forEach(sources, (source) => source.health),
-      (all) => all.flat()
-    ),
+    // Settled when every source's catalog is (sources held in memory): merged without an effect.
+    get catalog() {
+      const indexes = settledAll(sources.map((source) => source.catalog))
+      return indexes === undefined
+        ? Effect.flatMap(
+            Effect.forEach(sources, (source) => source.catalog),
+            mergeOf
+          )
+        : mergeOf(indexes)
+    },
+    get health() {
+      const all = settledAll(sources.map((source) => source.health))
+      return all === undefined
+        ? Effect.map(
+            Effect.forEach(sources, (source) => source.health),
+            (all) => all.flat()
+          )
+        : Exit.succeed(all.flat())
+    },
     sync:
       syncs.length === 0 ? undefined : Effect.map(Effect.all(syncs, { concurrency: "unbounded" }), (all) => all.flat()),
     artifactRequest: (build) => {

@@ -15,8 +15,9 @@ export interface StoredRollout extends RolloutState {
 
 /**
  * Rollout states set at run time; they replace the catalog's rollout of their version. Every
- * instance of a deployment reads the same store on every update check, so a pause reaches all of
- * them on the next request: implementations read their backend, they do not cache.
+ * instance of a deployment reads the same store (the `Rollouts` service at most once a second per
+ * channel), so a pause reaches all of them within a second: implementations read their backend,
+ * they do not cache.
  */
 export interface RolloutStoreShape {
   /** The stored states of one channel, by version id. */

@@ -3,6 +3,7 @@ import { buildVerification as verificationConfig } from "../../config/GatewayCon
 import type { Build, BuildStatus, CatalogDocument } from "../domain/Catalog.ts"
 import * as CatalogIndex from "../domain/CatalogIndex.ts"
 import { ArtifactDigest } from "../ports/ArtifactDigest.ts"
+import * as ReleaseSourcePort from "../ports/ReleaseSource.ts"
 import { ReleaseSource, type ReleaseSourceShape } from "../ports/ReleaseSource.ts"
 
 /**
@@ -149,13 +150,13 @@ export const make = (
 
     yield* Effect.forkScoped(Effect.repeat(pass, Schedule.spaced(options.pollInterval ?? Duration.seconds(2))))
 
-    const catalog = Effect.map(source.catalog, (base) => {
+    const withResults = (base: CatalogIndex.CatalogIndex) => {
       if (served === undefined || served.base !== base || served.generation !== generation) {
         served = { base, generation, index: withStatuses(base, (build) => results.get(fingerprint(build))?.status) }
       }
       return served.index
-    })
-    return { ...source, catalog }
+    }
+    return ReleaseSourcePort.mapCatalog(source, withResults)
   })
 
 /** Verification around the `ReleaseSource` below it: `BuildVerification.layer().pipe(Layer.provide(source))`. */

@@ -1,4 +1,4 @@
-import { Clock, type Context, Deferred, type Duration, Effect, Schedule, type Scope } from "effect"
+import { Clock, type Context, Deferred, type Duration, Effect, Exit, Schedule, type Scope } from "effect"
 import type { GatewayErrorShape } from "../../errors/GatewayError.ts"
 import type { CatalogDocument, Project } from "../domain/Catalog.ts"
 import * as CatalogIndex from "../domain/CatalogIndex.ts"
@@ -145,19 +145,26 @@ export const make = (options: Options): Effect.Effect<ReleaseSourceShape, never,
     if (options.background !== false)
       yield* Effect.forkIn(Effect.repeat(syncAll, Schedule.spaced(options.interval)), scope)
 
-    const health = Effect.sync(
-      (): ReadonlyArray<SourceHealth> =>
-        options.units.map((unit) => {
-          const state = states.get(unit.target) ?? { projects: undefined }
-          const ok = state.lastError === undefined && state.lastSuccessAt !== undefined
-          return {
-            name: `${unit.source}:${unit.target}`,
-            status: ok ? "ok" : "degraded",
-            ...(state.lastSuccessAt === undefined ? {} : { lastSuccessAt: state.lastSuccessAt }),
-            ...(ok ? {} : { lastError: state.lastError ?? pending })
-          }
-        })
-    )
+    const health = (): ReadonlyArray<SourceHealth> =>
+      options.units.map((unit) => {
+        const state = states.get(unit.target) ?? { projects: undefined }
+        const ok = state.lastError === undefined && state.lastSuccessAt !== undefined
+        return {
+          name: `${unit.source}:${unit.target}`,
+          status: ok ? "ok" : "degraded",
+          ...(state.lastSuccessAt === undefined ? {} : { lastSuccessAt: state.lastSuccessAt }),
+          ...(ok ? {} : { lastError: state.lastError ?? pending })
+        }
+      })
 
-    return { catalog: Effect.sync(() => current), health, sync: syncAll }
+    return {
+      // Getters: the state held here is read as an `Exit` (see `ReleaseSource`).
+      get catalog() {
+        return Exit.succeed(current)
+      },
+      get health() {
+        return Exit.succeed(health())
+      },
+      sync: syncAll
+    }
   })

@@ -66,8 +66,9 @@ export const make = Effect.gen(function* () {
       ? catalog.projects
       : catalog.projects.filter((p) => canSeeProject(principal, p.project.id))
 
+  // Eager combinators: over a catalog held in memory, every answer below is an `Exit`.
   const project = (principal: Principal, projectId: string) =>
-    Effect.flatMap(source.catalog, (catalog) => {
+    Effect.flatMapEager(source.catalog, (catalog) => {
       const found = catalog.projectsById.get(projectId)
       if (found !== undefined && canSeeProject(principal, projectId)) return Effect.succeed(found)
       return Effect.fail(
@@ -79,7 +80,7 @@ export const make = Effect.gen(function* () {
     })
 
   const channel = (principal: Principal, projectId: string, channelId: string) =>
-    Effect.flatMap(project(principal, projectId), (found) => {
+    Effect.flatMapEager(project(principal, projectId), (found) => {
       const channel = found.channels.get(channelId)
       if (channel !== undefined) return Effect.succeed({ project: found, channel })
       return Effect.fail(
@@ -91,7 +92,7 @@ export const make = Effect.gen(function* () {
     })
 
   const version = (principal: Principal, projectId: string, channelId: string, versionId: string) =>
-    Effect.flatMap(channel(principal, projectId, channelId), (view) => {
+    Effect.flatMapEager(channel(principal, projectId, channelId), (view) => {
       const version = findVersion(view.channel, versionId)
       if (version !== undefined) return Effect.succeed({ ...view, version })
       return Effect.fail(
@@ -115,8 +116,10 @@ export const make = Effect.gen(function* () {
     })
 
   return Releases.of({
-    catalog: source.catalog,
-    visibleProjects: (principal) => Effect.map(source.catalog, (catalog) => visible(catalog, principal)),
+    get catalog() {
+      return source.catalog
+    },
+    visibleProjects: (principal) => Effect.mapEager(source.catalog, (catalog) => visible(catalog, principal)),
     project,
     channel,
     version,

@@ -80,15 +80,44 @@ const view = (
         updatedBy: stored.updatedBy
       }
 
+/**
+ * How long a channel's stored states are reused before the store is read again. Every update check
+ * needs them; one read a second per channel keeps the store off the request path, and a change made
+ * on another instance reaches this one within that second (a change made here, at once).
+ */
+export const storeReadIntervalMs = 1_000
+
 export const make = Effect.gen(function* () {
   const releases = yield* Releases
-  const store = yield* RolloutStore
+  const rolloutStore = yield* RolloutStore
+  const clock = yield* Clock.Clock
+  const recent = new Map<string, { readonly at: number; readonly states: ReadonlyMap<string, StoredRollout> }>()
+  const channelKey = (project: string, channel: string) => `${project}\u0000${channel}`
+  const store = {
+    // States read within the interval answer as an `Exit`, so update checks over them stay eager.
+    forChannel: (project: string, channel: string): Effect.Effect<ReadonlyMap<string, StoredRollout>> => {
+      const now = clock.currentTimeMillisUnsafe()
+      const key = channelKey(project, channel)
+      const held = recent.get(key)
+      if (held !== undefined && now - held.at < storeReadIntervalMs) return Effect.succeed(held.states)
+      return Effect.map(rolloutStore.forChannel(project, channel), (states) => {
+        // A bound on the channels held: past it, every channel is read afresh once.
+        if (recent.size > 10_000) recent.clear()
+        recent.set(key, { at: now, states })
+        return states
+      })
+    },
+    put: (rollout: StoredRollout) =>
+      Effect.ensuring(
+        rolloutStore.put(rollout),
+        Effect.sync(() => recent.delete(channelKey(rollout.project, rollout.channel)))
+      )
+  }
 
   const admission: RolloutsShape["admission"] = (projectId, channelId, clientId) =>
-    Effect.gen(function* () {
-      const stored = yield* store.forChannel(projectId, channelId)
-      const now = yield* Clock.currentTimeMillis
-      return (version) => {
+    Effect.mapEager(store.forChannel(projectId, channelId), (stored) => {
+      const now = clock.currentTimeMillisUnsafe()
+      return (version: IndexedVersion) => {
         const state = stored.get(version.version.id) ?? Rollout.fromCatalog(version.version.rollout, now)
         if (Rollout.admits(state, undefined)) return true
         return (
@@ -98,10 +127,11 @@ export const make = Effect.gen(function* () {
     })
 
   const state: RolloutsShape["state"] = (projectId, channelId, version) =>
-    Effect.gen(function* () {
-      const stored = (yield* store.forChannel(projectId, channelId)).get(version.version.id)
-      return stored ?? Rollout.fromCatalog(version.version.rollout, yield* Clock.currentTimeMillis)
-    })
+    Effect.mapEager(
+      store.forChannel(projectId, channelId),
+      (stored) =>
+        stored.get(version.version.id) ?? Rollout.fromCatalog(version.version.rollout, clock.currentTimeMillisUnsafe())
+    )
 
   const get: RolloutsShape["get"] = (principal, projectId, channelId, versionId) =>
     Effect.gen(function* () {

@@ -88,20 +88,24 @@ export const make = Effect.gen(function* () {
   const releases = yield* Releases
   const rollouts = yield* Rollouts
 
+  // Eager combinators: over a catalog and rollout states held in memory, the answer is an `Exit`.
   const check: UpdatesShape["check"] = (principal, request) =>
-    Effect.gen(function* () {
-      const current = yield* parseVersion("current_version", request.currentVersion)
-      const view = yield* releases.channel(principal, request.projectId, request.channelId)
-      const decision = UpdatePolicy.decide(view.channel, {
-        current,
-        platform: request.platform,
-        architecture: request.architecture,
-        translated: request.translated,
-        accepts: request.accepts,
-        admits: yield* rollouts.admission(request.projectId, request.channelId, request.clientId)
-      })
-      return { ...view, currentVersion: request.currentVersion, decision }
-    })
+    Effect.flatMapEager(parseVersion("current_version", request.currentVersion), (current) =>
+      Effect.flatMapEager(releases.channel(principal, request.projectId, request.channelId), (view) =>
+        Effect.mapEager(rollouts.admission(request.projectId, request.channelId, request.clientId), (admits) => ({
+          ...view,
+          currentVersion: request.currentVersion,
+          decision: UpdatePolicy.decide(view.channel, {
+            current,
+            platform: request.platform,
+            architecture: request.architecture,
+            translated: request.translated,
+            accepts: request.accepts,
+            admits
+          })
+        }))
+      )
+    )
 
   const checkInstalled = (principal: Principal, request: LauncherCheck, installed: InstalledProject) =>
     check(principal, {

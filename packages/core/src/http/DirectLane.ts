@@ -1,0 +1,349 @@
+import { Cause, Context, Effect, Exit, Fiber, Schema, type SchemaAST } from "effect"
+import { FindMyWay, HttpServerResponse } from "effect/http"
+import { HttpApi, type HttpApiEndpoint, type HttpApiGroup, HttpApiSchema } from "effect/http-api"
+import type { Permission, Principal } from "../access/domain/Permissions.ts"
+import { CurrentPrincipal } from "../access/http/Middleware.ts"
+import { refusal } from "../access/http/MiddlewareLive.ts"
+import { RequiredPermission } from "../access/http/RequiredPermission.ts"
+import type * as RateLimiter from "../access/services/RateLimiter.ts"
+import type { UsageRecorderShape } from "../access/services/UsageRecorder.ts"
+import type * as Errors from "../errors/Errors.ts"
+import type { GatewayErrorShape } from "../errors/GatewayError.ts"
+import type * as Cors from "./Cors.ts"
+import * as CorsPolicy from "./Cors.ts"
+import { Direct, plainOf } from "./Direct.ts"
+import * as EdgeAnswers from "./EdgeAnswers.ts"
+import * as ErrorEnvelope from "./ErrorEnvelope.ts"
+import * as Exchange from "./Exchange.ts"
+import type { RequestScopeShape } from "./RequestScope.ts"
+
+/**
+ * The direct lane of the edge: endpoints whose handler needs only the request's head (path, query,
+ * headers) and the caller, served from the head without the platform's request object, with
+ * decoders and the encoder compiled once from the endpoint's schemas. A request takes this lane
+ * only when everything before its side effects is settled in memory: a known key from the
+ * verified-key cache with the permission, a head that decodes. Everything else (no or bad key,
+ * bad input, unknown routes, bodies, preflights, `HEAD`) leaves before any side effect and is
+ * served by the complete lane (`Edge.ts`), which answers it with exactly the same rules.
+ */
+
+export { Direct } from "./Direct.ts"
+
+/** The request line and head, as every runtime has them before reading a body. */
+export interface RequestHead {
+  readonly method: string
+  readonly url: string
+  readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+  readonly remoteAddress: string | undefined
+}
+
+/** A complete answer with its body in memory, written by the adapter in one call. */
+export interface Answer {
+  readonly status: number
+  /** Every header but `content-type` and `content-length`. */
+  readonly headers: Record<string, string>
+  readonly contentType: string | undefined
+  /** JSON as text: written with the head in one write. */
+  readonly body: string | undefined
+}
+
+/** An answer now, an answer later, or `undefined`: this lane does not serve the request. */
+export type Served = Answer | Effect.Effect<Answer> | undefined
+
+interface Compiled {
+  readonly isProtected: boolean
+  readonly required: Permission | "admin" | undefined
+  readonly decode: (
+    params: Readonly<Record<string, string | undefined>>,
+    query: Readonly<Record<string, string | ReadonlyArray<string>>>,
+    headers: RequestHead["headers"]
+  ) => object | undefined
+  readonly run: Handler
+  /** The handler's plain function (`Direct.handler`): called directly, its `Exit` needs no fiber. */
+  readonly plain:
+    | ((request: object, principal: Principal | undefined) => Effect.Effect<unknown, unknown, unknown>)
+    | undefined
+  readonly encode: (value: unknown) => Exit.Exit<unknown, unknown>
+  readonly status: number
+  readonly contentType: string
+}
+
+interface GroupService {
+  readonly handlers: ReadonlyMap<
+    string,
+    {
+      readonly endpoint: HttpApiEndpoint.Top
+      readonly handler: (request: object) => Effect.Effect<unknown, unknown, never>
+      readonly isRaw: boolean
+    }
+  >
+}
+
+const decoderOf = (schema: Schema.Top | undefined, options: object | undefined) => {
+  if (schema === undefined) return undefined
+  const decode = Schema.decodeUnknownExit(schema as Schema.Codec<unknown, unknown>, options)
+  return (input: unknown) => {
+    const exit = decode(input)
+    return Exit.isSuccess(exit) ? exit.value : failed
+  }
+}
+const failed = Symbol("failed")
+
+type Handler = (request: object) => Effect.Effect<unknown, unknown, CurrentPrincipal>
+
+interface Reflected {
+  readonly group: HttpApiGroup.Top
+  readonly endpoint: HttpApiEndpoint.Top
+  readonly mergedAnnotations: Context.Context<never>
+  readonly middleware: ReadonlySet<unknown>
+  readonly successes: ReadonlyMap<number, readonly [Schema.Top, ...Array<Schema.Top>]>
+}
+
+const compileEndpoint = (reflected: Reflected, handler: Handler, authentication: unknown): Compiled => {
+  const { endpoint, group, mergedAnnotations } = reflected
+  const [status, schemas] = [...reflected.successes][0] ?? []
+  const success = schemas?.length === 1 ? schemas[0] : undefined
+  if (
+    status === undefined ||
+    success === undefined ||
+    reflected.successes.size !== 1 ||
+    endpoint.method !== "GET" ||
+    endpoint.payload.size > 0 ||
+    HttpApiSchema.isWithHeaders(success)
+  ) {
+    throw new Error(
+      `${group.identifier}.${endpoint.identifier} is marked Direct but is not a GET answering one JSON body from its head`
+    )
+  }
+  const fallback = Context.getOrUndefined(mergedAnnotations, HttpApi.ParseOptions)
+  const parseOptions = (key: Context.Key<never, SchemaAST.ParseOptions>) =>
+    Context.getOrUndefined(mergedAnnotations, key) ?? fallback
+  const params = decoderOf(endpoint.params, parseOptions(HttpApi.ParamsParseOptions as never))
+  const query = decoderOf(
+    endpoint.query === undefined ? undefined : Schema.toCodecArrayFromSingle(endpoint.query),
+    parseOptions(HttpApi.QueryParseOptions as never)
+  )
+  const headers = decoderOf(endpoint.headers, parseOptions(HttpApi.HeadersParseOptions as never))
+  return {
+    isProtected: reflected.middleware.has(authentication),
+    required: Context.getOrUndefined(endpoint.annotations, RequiredPermission),
+    decode: (rawParams, rawQuery, rawHeaders) => {
+      const decoded = {
+        endpoint,
+        group,
+        params: params?.(rawParams),
+        query: query?.(rawQuery),
+        headers: headers?.(rawHeaders)
+      }
+      return decoded.params === failed || decoded.query === failed || decoded.headers === failed ? undefined : decoded
+    },
+    run: handler,
+    plain: plainOf(handler),
+    encode: Schema.encodeUnknownExit(
+      success as Schema.Codec<unknown, unknown>,
+      parseOptions(HttpApi.SuccessParseOptions as never)
+    ),
+    status,
+    contentType: "application/json"
+  }
+}
+
+export interface LaneOptions<Id extends string, Groups extends HttpApiGroup.Constraint> {
+  readonly api: HttpApi.HttpApi<Id, Groups>
+  /** The built handler groups (`HttpApiBuilder.group` layers), where each endpoint's handler is found. */
+  readonly groups: Context.Context<never>
+  /** The middleware that marks an endpoint as protected. */
+  readonly authentication: unknown
+  /** What handlers run with: the services of the gateway, the logger, the access log. */
+  readonly context: Context.Context<never>
+  readonly docsUrl: string
+  readonly authenticate: (
+    credential: string
+  ) => Effect.Effect<Principal, Errors.Unauthorized | Errors.ServiceUnavailable>
+  readonly rateLimiter: RateLimiter.RateLimiterShape
+  readonly rateLimitClass: (path: string) => "none" | "public" | "ai" | "api"
+  readonly usage: UsageRecorderShape
+  readonly accessLog: (entry: Exchange.AccessLogEntry) => void
+  readonly cors: Cors.CorsPolicy
+  readonly trustProxy: boolean
+  readonly validate: (
+    method: string,
+    path: string,
+    body: string,
+    vary: string | undefined,
+    ifNoneMatch: string | undefined
+  ) => { readonly headers: Record<string, string>; readonly notModified: boolean } | undefined
+}
+
+const single = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
+  typeof value === "string" ? value : undefined
+
+/** Compiles the lane of every endpoint annotated {@link Direct}; returns the lane's entry point. */
+export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
+  options: LaneOptions<Id, Groups>
+): ((head: RequestHead) => Served) => {
+  const router = FindMyWay.make<Compiled>()
+  HttpApi.reflect(options.api, {
+    predicate: ({ endpoint }) => Context.getOrUndefined(endpoint.annotations, Direct) !== undefined,
+    onGroup: () => {},
+    onEndpoint: (reflected) => {
+      const service = options.groups.mapUnsafe.get(reflected.group.key) as GroupService | undefined
+      const runtime = service?.handlers.get(reflected.endpoint.identifier)
+      if (runtime === undefined || runtime.isRaw) return
+      router.on(
+        "GET",
+        reflected.endpoint.path as FindMyWay.PathInput,
+        compileEndpoint(reflected, runtime.handler as Handler, options.authentication)
+      )
+    }
+  })
+
+  const clientAddress = (head: RequestHead): string => {
+    if (options.trustProxy) {
+      const forwarded = single(head.headers["x-forwarded-for"])?.split(",")[0]?.trim()
+      if (forwarded) return forwarded
+    }
+    return head.remoteAddress ?? "unknown"
+  }
+
+  // The caller the head names: a principal, `null` for none, `undefined` when not settled in memory.
+  const callerOf = (endpoint: Compiled, authorization: string | undefined): Principal | null | undefined => {
+    const credential = Exchange.bearer(authorization)
+    if (credential === undefined) return endpoint.isProtected ? undefined : null
+    const outcome = options.authenticate(credential)
+    if (!Exit.isExit(outcome)) return undefined
+    if (Exit.isFailure(outcome)) return endpoint.isProtected ? undefined : null
+    const principal = outcome.value as Principal
+    return endpoint.isProtected && refusal(principal, endpoint.required) !== undefined ? undefined : principal
+  }
+
+  // Handlers run with the gateway's services and their caller. A principal comes from the
+  // verified-key cache, the same object request after request, so its context is built once.
+  const contexts = new WeakMap<Principal, Context.Context<never>>()
+  const contextOf = (principal: Principal | undefined): Context.Context<never> => {
+    if (principal === undefined) return options.context
+    let context = contexts.get(principal)
+    if (context === undefined) {
+      context = Context.add(options.context, CurrentPrincipal, principal)
+      contexts.set(principal, context)
+    }
+    return context
+  }
+
+  return (head) => {
+    const headers = head.headers
+    if (
+      head.method !== "GET" ||
+      head.url.charCodeAt(0) !== 47 ||
+      (headers["content-length"] !== undefined && headers["content-length"] !== "0") ||
+      headers["transfer-encoding"] !== undefined
+    ) {
+      return undefined
+    }
+    const url = Exchange.stripVersionPrefix(head.url) ?? head.url
+    const found = router.find("GET", url)
+    if (found === undefined) return undefined
+    const endpoint = found.handler
+    const caller = callerOf(endpoint, single(headers.authorization))
+    if (caller === undefined) return undefined
+    const input = endpoint.decode(found.params, found.searchParams, headers)
+    if (input === undefined) return undefined
+
+    // Settled: from here the request has effects (its rate limits, its handler), and is answered here.
+    const path = Exchange.pathOf(url)
+    const principal = caller ?? undefined
+    const answered: {
+      -readonly [K in keyof Exchange.Answered]: Exchange.Answered[K]
+    } = {
+      started: performance.now(),
+      method: "GET",
+      url: head.url,
+      requestId: Exchange.requestIdOf(single(headers["x-request-id"])),
+      principal,
+      origin: CorsPolicy.allowedOrigin(options.cors, single(headers.origin)),
+      verdict: undefined
+    }
+    const scope: RequestScopeShape = { requestId: answered.requestId, docsUrl: options.docsUrl }
+
+    const finish = (status: number, extra: Record<string, string> | undefined, contentType: string, body: string) => {
+      let answer: Answer
+      const validation =
+        status === 200 ? options.validate("GET", path, body, extra?.vary, single(headers["if-none-match"])) : undefined
+      if (validation === undefined) {
+        const edge = Exchange.edgeHeaders(answered, extra?.vary, undefined, false)
+        answer = { status, headers: extra === undefined ? edge : { ...extra, ...edge }, contentType, body }
+      } else {
+        const edge = Exchange.edgeHeaders(answered, validation.headers.vary, undefined, false)
+        answer = validation.notModified
+          ? { status: 304, headers: { ...validation.headers, ...edge }, contentType: undefined, body: undefined }
+          : { status, headers: { ...validation.headers, ...edge }, contentType, body }
+      }
+      Exchange.account(answered, answer.status, options.usage, options.accessLog)
+      return answer
+    }
+
+    const envelope = (error: GatewayErrorShape) => {
+      const retryAfter = error.details?.retry_after
+      return finish(
+        error.status,
+        typeof retryAfter === "number" ? { "retry-after": String(retryAfter) } : undefined,
+        "application/json",
+        JSON.stringify(ErrorEnvelope.body(error, scope))
+      )
+    }
+
+    const fromExit = (exit: Exit.Exit<unknown, unknown>): Answer | Effect.Effect<Answer> => {
+      if (Exit.isSuccess(exit)) {
+        const value = exit.value
+        if (HttpServerResponse.isHttpServerResponse(value)) return fromExit(Exit.die(value))
+        const encoded = endpoint.encode(value)
+        if (Exit.isFailure(encoded)) return fromExit(Exit.die(Cause.squash(encoded.cause)))
+        return finish(endpoint.status, undefined, endpoint.contentType, JSON.stringify(encoded.value))
+      }
+      const error = EdgeAnswers.fromCause(exit.cause, 0)
+      return Exit.isExit(error) && Exit.isSuccess(error)
+        ? envelope(error.value as GatewayErrorShape)
+        : Effect.map(error, envelope)
+    }
+
+    const handle = (): Answer | Effect.Effect<Answer> => {
+      const work = endpoint.plain === undefined ? endpoint.run(input) : endpoint.plain(input, principal)
+      if (Exit.isExit(work)) return fromExit(work)
+      const fiber = Effect.runForkWith(contextOf(principal))(work as Effect.Effect<unknown, unknown>)
+      const exit = fiber.pollUnsafe()
+      return exit === undefined
+        ? Effect.flatMap(Fiber.await(fiber), (done) => toEffect(fromExit(done)))
+        : fromExit(exit)
+    }
+
+    const limited = (verdict: RateLimiter.Verdict | undefined) => {
+      answered.verdict = verdict
+      return verdict !== undefined && !verdict.allowed ? envelope(EdgeAnswers.rateLimited(verdict)) : handle()
+    }
+
+    const limitClass = options.rateLimitClass(path)
+    if (limitClass === "none") return limited(undefined)
+    const check = options.rateLimiter.check({
+      ip: clientAddress(head),
+      principal,
+      ai: limitClass === "ai",
+      publicDocument: limitClass === "public"
+    })
+    return Exit.isExit(check)
+      ? limited(Exit.isSuccess(check) ? (check.value as RateLimiter.Verdict) : undefined)
+      : Effect.flatMap(check, (verdict) => toEffect(limited(verdict)))
+  }
+}
+
+const toEffect = (served: Answer | Effect.Effect<Answer>): Effect.Effect<Answer> =>
+  Effect.isEffect(served) ? served : Effect.succeed(served)
+
+/** An answer as the platform's response, for runtimes served through `HttpServerResponse`. */
+export const toResponse = (answer: Answer): HttpServerResponse.HttpServerResponse =>
+  answer.body === undefined
+    ? HttpServerResponse.empty({ status: answer.status, headers: answer.headers })
+    : HttpServerResponse.text(answer.body, {
+        status: answer.status,
+        headers: answer.headers,
+        ...(answer.contentType === undefined ? {} : { contentType: answer.contentType })
+      })
