@@ -3,8 +3,7 @@
  * the update check on the gateway, the Fastify peer and raw `node:http`. Unlike req/s, it holds on
  * a busy machine, so it guides work between full `npm run bench` runs.
  */
-import { readFileSync } from "node:fs"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { measure, startServer } from "./support.ts"
@@ -28,7 +27,7 @@ const gateway = await startServer(here("../packages/adapter-node/src/main.ts"), 
   LUNARBIT_STATE_DIR: stateDir,
   DATABASE_PATH: `${stateDir}/gateway.db`,
   BUILD_VERIFICATION: "false"
-})
+}, (process.env.GATEWAY_NODE_OPTIONS ?? "").split(" ").filter(Boolean))
 const created = await fetch(`${gateway.url}/admin/keys`, {
   method: "POST",
   headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
@@ -49,10 +48,14 @@ const cases = [
   { name: "gateway project", server: gateway, path: "/projects/trackly", headers: { authorization: `Bearer ${key}` } }
 ]
 for (const c of cases) await measure("warm", { url: `${c.server.url}${c.path}`, headers: c.headers, amount: 5_000 })
-for (const c of cases) {
-  const before = ticks(c.server.pid)
-  await measure(c.name, { url: `${c.server.url}${c.path}`, headers: c.headers, amount })
-  const us = ((ticks(c.server.pid) - before) * 10_000) / amount
-  console.log(`${c.name.padEnd(16)} ${us.toFixed(1)} µs CPU per request`)
+// Interleaved rounds; the least CPU each case took is the one least disturbed by other work.
+const least = cases.map(() => Number.POSITIVE_INFINITY)
+for (let round = 0; round < Number(process.env.CPU_ROUNDS ?? 3); round++) {
+  for (const [i, c] of cases.entries()) {
+    const before = ticks(c.server.pid)
+    await measure(c.name, { url: `${c.server.url}${c.path}`, headers: c.headers, amount })
+    least[i] = Math.min(least[i]!, ((ticks(c.server.pid) - before) * 10_000) / amount)
+  }
 }
+for (const [i, c] of cases.entries()) console.log(`${c.name.padEnd(16)} ${least[i]!.toFixed(1)} µs CPU per request`)
 await Promise.all([raw.stop(), peer.stop(), gateway.stop()])

@@ -32,7 +32,9 @@ await Effect.runPromise(
       const lanes = Context.get(context, Gateway.Lanes)
       const head = {
         method: "GET",
-        url: "/projects/trackly/channels/stable/update?current_version=1.1.0&platform=windows&architecture=x64",
+        url:
+          process.env.LANE_PATH ??
+          "/projects/trackly/channels/stable/update?current_version=1.1.0&platform=windows&architecture=x64",
         headers: { host: "localhost", authorization: `Bearer ${env.API_KEY_ADMIN}` },
         remoteAddress: "127.0.0.1"
       }
@@ -45,7 +47,7 @@ await Effect.runPromise(
       for (let i = 0; i < iterations; i++) lanes.direct(head)
       const used = process.cpuUsage(started)
       const us = (used.user + used.system) / iterations
-      console.log(`direct lane, update check: ${us.toFixed(2)} µs per request`, lanes.direct(head))
+      console.log(`direct lane, ${head.url}: ${us.toFixed(2)} µs per request`, lanes.direct(head))
     })
   )
 )

@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { GatewayConfig } from "@lunarbit/gateway-core"
+import { type Gateway, GatewayConfig } from "@lunarbit/gateway-core"
 import { Config, Effect, Exit, Layer, Schema, Scope } from "effect"
-import { HttpServer } from "effect/http"
+import { HttpServer, type HttpServerError } from "effect/http"
 import * as NodeClientErrors from "./NodeClientErrors.ts"
 import * as NodeListener from "./NodeListener.ts"
 import { StoppingServer } from "./NodeStoppingServer.ts"
@@ -43,7 +43,11 @@ export const limits: Config.Config<Limits> = Config.all({
  * without a handler to answer it. Closing the layer stops accepting connections and lets requests
  * in flight finish.
  */
-export const layer = Layer.effect(
+export const layer: Layer.Layer<
+  HttpServer.HttpServer,
+  Config.ConfigError | HttpServerError.ServeError,
+  Gateway.Lanes | GatewayConfig.GatewayConfig
+> = Layer.effect(
   HttpServer.HttpServer,
   Effect.gen(function* () {
     const config = yield* GatewayConfig.GatewayConfig

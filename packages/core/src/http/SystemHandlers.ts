@@ -1,4 +1,4 @@
-import { Clock, DateTime, Effect } from "effect"
+import { Clock, Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { RateLimiter } from "../access/services/RateLimiter.ts"
 import { ReleaseSource } from "../releases/ports/ReleaseSource.ts"
@@ -19,12 +19,12 @@ export const SystemHandlers = HttpApiBuilder.group(Api, "system", (handlers) =>
         // Eager: over sources held in memory, the answer needs no fiber.
         Direct.publicHandler(() =>
           Effect.mapEager(source.health, (sources) => {
-            const now = DateTime.makeUnsafe(clock.currentTimeMillisUnsafe())
+            const now = new Date(clock.currentTimeMillisUnsafe())
             const rateLimits = rateLimiter.storeStatus()
             const healthy = rateLimits === "ok" && sources.every((s) => s.status === "ok")
             return {
               status: healthy ? ("healthy" as const) : ("degraded" as const),
-              timestamp: DateTime.formatIso(now),
+              timestamp: now.toISOString(),
               version: VERSION,
               sources: sources.map((s) => ({
                 name: s.name,

@@ -88,24 +88,24 @@ export const make = (options: {
 export const mapCatalog = (
   source: ReleaseSourceShape,
   f: (index: CatalogIndex.CatalogIndex) => CatalogIndex.CatalogIndex
-): ReleaseSourceShape => mapSource(source, f, (health) => health)
+): ReleaseSourceShape => mapSource(source, f, undefined)
 
 /** {@link mapCatalog} for the health. */
 export const mapHealth = (
   source: ReleaseSourceShape,
   f: (health: ReadonlyArray<SourceHealth>) => ReadonlyArray<SourceHealth>
-): ReleaseSourceShape => mapSource(source, (index) => index, f)
+): ReleaseSourceShape => mapSource(source, undefined, f)
 
 const mapSource = (
   source: ReleaseSourceShape,
-  catalog: (index: CatalogIndex.CatalogIndex) => CatalogIndex.CatalogIndex,
-  health: (health: ReadonlyArray<SourceHealth>) => ReadonlyArray<SourceHealth>
+  catalog: ((index: CatalogIndex.CatalogIndex) => CatalogIndex.CatalogIndex) | undefined,
+  health: ((health: ReadonlyArray<SourceHealth>) => ReadonlyArray<SourceHealth>) | undefined
 ): ReleaseSourceShape => ({
   get catalog() {
-    return Effect.mapEager(source.catalog, catalog)
+    return catalog === undefined ? source.catalog : Effect.mapEager(source.catalog, catalog)
   },
   get health() {
-    return Effect.mapEager(source.health, health)
+    return health === undefined ? source.health : Effect.mapEager(source.health, health)
   },
   get sync() {
     return source.sync
