@@ -139,10 +139,12 @@ const compileEndpoint = (reflected: Reflected, handler: Handler, authentication:
     },
     run: handler,
     plain: plainOf(handler),
-    encode: Schema.encodeUnknownExit(
-      success as Schema.Codec<unknown, unknown>,
-      parseOptions(HttpApi.SuccessParseOptions as never)
-    ),
+    // Answers are built from the catalog, checked when it was loaded: encoding shapes them (drops
+    // what the schema does not declare, applies its encodings) without checking them again.
+    encode: Schema.encodeUnknownExit(success as Schema.Codec<unknown, unknown>, {
+      ...parseOptions(HttpApi.SuccessParseOptions as never),
+      disableChecks: true
+    }),
     status,
     contentType: "application/json"
   }

@@ -50,12 +50,25 @@ const headlineVersion = (indexed: IndexedProject): string | null => {
   return null
 }
 
-export const projectDetails = (indexed: IndexedProject, counts: Counts) => {
-  const { project } = indexed
-  let totalDownloads = 0
+const projectDownloads = (indexed: IndexedProject, counts: Counts) => {
+  let total = 0
   for (const channel of indexed.channels.values()) {
     for (const version of channel.versions)
-      totalDownloads += versionDownloads(counts, project.id, channel.channel.id, version)
+      total += versionDownloads(counts, indexed.project.id, channel.channel.id, version)
+  }
+  return total
+}
+
+// A project's catalog counts alone, for as long as its catalog entry lives: what every read answers
+// until this gateway records a download.
+const catalogDownloads = new WeakMap<IndexedProject, number>()
+
+export const projectDetails = (indexed: IndexedProject, counts: Counts) => {
+  const { project } = indexed
+  let totalDownloads = counts.size === 0 ? catalogDownloads.get(indexed) : undefined
+  if (totalDownloads === undefined) {
+    totalDownloads = projectDownloads(indexed, counts)
+    if (counts.size === 0) catalogDownloads.set(indexed, totalDownloads)
   }
   return {
     id: project.id,
