@@ -21,6 +21,7 @@ import * as Feeds from "./feeds/services/Feeds.ts"
 import { Api } from "./http/Api.ts"
 import * as DocsPage from "./http/DocsPage.ts"
 import * as Edge from "./http/Edge.ts"
+import { Hooks } from "./http/Hooks.ts"
 import * as RouteCollector from "./http/RouteCollector.ts"
 import * as RouteTable from "./http/RouteTable.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
@@ -106,6 +107,7 @@ const compile = Effect.gen(function* () {
   const rateLimiter = yield* RateLimiter.RateLimiter
   const usage = yield* UsageRecorder.UsageRecorder
   const docsPage = yield* DocsPage.DocsPage
+  const hooks = yield* Hooks
   const router = FindMyWay.make<Edge.Endpoint>()
   for (const endpoint of yield* RouteCollector.collect(Endpoints)) {
     if (endpoint.method === "*") router.all(endpoint.path, endpoint)
@@ -128,7 +130,8 @@ const compile = Effect.gen(function* () {
     trustProxy: config.trustProxy,
     rateLimitClass,
     // The edge adds validators after the endpoint answered, so 304s get the request id and security headers.
-    conditional: ConditionalResponses.make({ catalogMaxAgeSeconds: Math.floor(config.cacheTtlMs / 1000) })
+    conditional: ConditionalResponses.make({ catalogMaxAgeSeconds: Math.floor(config.cacheTtlMs / 1000) }),
+    hooks
   })
 })
 

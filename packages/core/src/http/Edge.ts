@@ -9,6 +9,8 @@ import { redactPath } from "../logging/Redaction.ts"
 import * as Cors from "./Cors.ts"
 import * as EdgeAnswers from "./EdgeAnswers.ts"
 import * as ErrorEnvelope from "./ErrorEnvelope.ts"
+import * as HookCalls from "./HookCalls.ts"
+import { type HooksShape, principalFacts } from "./Hooks.ts"
 import { newRequestId, RequestScope, type RequestScopeShape } from "./RequestScope.ts"
 import type * as RouteTable from "./RouteTable.ts"
 
@@ -72,7 +74,18 @@ export interface EdgeOptions {
     path: string,
     response: HttpServerResponse.HttpServerResponse
   ) => HttpServerResponse.HttpServerResponse
+  /** The embedder's hooks (`Hooks.ts`); each costs nothing when absent. */
+  readonly hooks?: HooksShape | undefined
 }
+
+// What the hooks are told of a request: never its credential.
+const factsOf = (exchange: Exchange) => ({
+  requestId: exchange.scope.requestId,
+  method: exchange.original.method,
+  path: redactPath(exchange.path),
+  route: exchange.route,
+  principal: principalFacts(exchange.principal)
+})
 
 const pathOf = (url: string) => {
   const query = url.indexOf("?")
@@ -108,6 +121,8 @@ interface Exchange {
   scope: RequestScopeShape
   principal: Principal | undefined
   rateHeaders: Record<string, string> | undefined
+  /** The matched endpoint's route template, for the hooks. */
+  route: string | undefined
 }
 
 /**
@@ -149,6 +164,19 @@ export const make = (
     return final
   }
 
+  // Every answer leaves through here, past the onResponse hook when one is set.
+  const respond = HookCalls.responder(
+    options.hooks?.onResponse,
+    finish,
+    (exchange, status) => ({
+      ...factsOf(exchange),
+      status,
+      durationMs: Math.round((performance.now() - exchange.started) * 1000) / 1000
+    }),
+    envelope
+  )
+  const onRequest = options.hooks?.onRequest
+
   // The endpoint's answer, or the envelope of whatever escaped it.
   const dispatch = (exchange: Exchange): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
     const { request, path } = exchange
@@ -183,7 +211,11 @@ export const make = (
       options.maxBodyBytes as never
     )
     // The request's fiber starts uninterruptible; endpoints that allow it stop when the client goes away.
-    const handler = found.handler.uninterruptible ? found.handler.handler : Effect.interruptible(found.handler.handler)
+    const endpoint = found.handler.uninterruptible ? found.handler.handler : Effect.interruptible(found.handler.handler)
+    const route = found.handler.path
+    exchange.route = route
+    const handler =
+      onRequest === undefined ? endpoint : HookCalls.beforeHandler(onRequest, { ...factsOf(exchange), route }, endpoint)
     return handler.pipe(
       Effect.provideContext(context as Context.Context<unknown>),
       Effect.matchCauseEffect({
@@ -217,9 +249,9 @@ export const make = (
   const limited = (exchange: Exchange, verdict: RateLimiter.Verdict | undefined) => {
     if (verdict !== undefined) exchange.rateHeaders = RateLimiter.headers(verdict)
     if (verdict !== undefined && !verdict.allowed) {
-      return Effect.succeed(finish(exchange, envelope(exchange, EdgeAnswers.rateLimited(verdict))))
+      return respond(exchange, envelope(exchange, EdgeAnswers.rateLimited(verdict)))
     }
-    return Effect.map(dispatch(exchange), (response) => finish(exchange, response))
+    return Effect.flatMap(dispatch(exchange), (response) => respond(exchange, response))
   }
 
   const authenticated = (exchange: Exchange) => {
@@ -262,17 +294,16 @@ export const make = (
       context: fiber.context as Context.Context<never>,
       scope: { requestId: requestIdOf(headers["x-request-id"]), docsUrl: options.docsUrl },
       principal: undefined,
-      rateHeaders: undefined
+      rateHeaders: undefined,
+      route: undefined
     }
     if (Cors.isPreflight(request.method, headers)) {
       const origin = exchange.origin
-      return Effect.succeed(
-        finish(
-          exchange,
-          origin === undefined
-            ? envelope(exchange, EdgeAnswers.forbiddenOrigin(headers.origin))
-            : HttpServerResponse.empty({ status: 204, headers: Cors.preflightHeaders(origin) })
-        )
+      return respond(
+        exchange,
+        origin === undefined
+          ? envelope(exchange, EdgeAnswers.forbiddenOrigin(headers.origin))
+          : HttpServerResponse.empty({ status: 204, headers: Cors.preflightHeaders(origin) })
       )
     }
     const credential = bearer(headers.authorization)
