@@ -73,6 +73,22 @@ describe("the onRequest and onResponse hooks", () => {
     ])
   })
 
+  it("run after the rate limits: a refused request reaches onResponse only, as a 429", async () => {
+    const requests: Array<Hooks.RequestFacts> = []
+    const responses: Array<Hooks.ResponseFacts> = []
+    gateway = await startGateway(
+      { API_KEY_READ: readKey, RATE_LIMIT_KEY_MAX: "1" },
+      { hooks: { onRequest: (r) => void requests.push(r), onResponse: (r) => void responses.push(r) } }
+    )
+    expect((await fetch(gateway.url("/projects"), { headers: read })).status).toBe(200)
+    expect((await fetch(gateway.url("/projects"), { headers: read })).status).toBe(429)
+    expect(requests).toHaveLength(1)
+    expect(responses.map((r) => [r.status, r.principal?.name])).toEqual([
+      [200, "read"],
+      [429, "read"]
+    ])
+  })
+
   it("cannot be skipped with a bogus credential: the hook still runs, without a principal", async () => {
     const requests: Array<Hooks.RequestFacts> = []
     const running = await start({ onRequest: (r) => void requests.push(r) })

@@ -27,7 +27,7 @@ export interface ResponseFacts {
   readonly requestId: string
   readonly method: string
   readonly path: string
-  /** `undefined` when no endpoint matched (404, 405) or the edge answered itself (CORS preflight). */
+  /** `undefined` when no endpoint matched (404, 405) or the edge answered itself (CORS preflight, 429). */
   readonly route: string | undefined
   readonly status: number
   /** Time since the request arrived, in milliseconds. */
