@@ -1,3 +1,4 @@
+import type { Hooks } from "@lunarbit/gateway-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { start } from "./server.ts"
 
@@ -6,9 +7,16 @@ const admin = "embed-test-admin-key-0123456789abcdef"
 describe("the gateway embedded in a node:http server under /updates", () => {
   let app: Awaited<ReturnType<typeof start>>
   const url = (path: string) => `http://127.0.0.1:${app.port}${path}`
+  let maintenance = false
+  const recorded: Array<Hooks.ResponseFacts> = []
 
   beforeAll(async () => {
-    app = await start({ port: 0, env: { API_KEY_ADMIN: admin, LOG_LEVEL: "fatal", DATABASE_PATH: ":memory:" } })
+    app = await start({
+      port: 0,
+      env: { API_KEY_ADMIN: admin, LOG_LEVEL: "fatal", DATABASE_PATH: ":memory:" },
+      maintenance: () => maintenance,
+      record: (response) => void recorded.push(response)
+    })
   })
   afterAll(() => app.close())
 
@@ -39,5 +47,39 @@ describe("the gateway embedded in a node:http server under /updates", () => {
     const body = await response.json()
     expect(response.status).toBe(404)
     expect(body.error.code).toBe("NOT_FOUND")
+  })
+
+  it("refuses writes through its onRequest hook during maintenance, in the gateway's envelope", async () => {
+    maintenance = true
+    try {
+      const refused = await fetch(url("/updates/admin/keys"), {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "ci", permissions: { canReadProjects: true } })
+      })
+      expect(refused.status).toBe(403)
+      const body = await refused.json()
+      expect(body.error).toMatchObject({ code: "FORBIDDEN", details: { route: "/admin/keys" } })
+      expect(body.error.request_id).toBe(refused.headers.get("x-request-id"))
+      // Reads still pass.
+      expect((await fetch(url("/updates/health"))).status).toBe(200)
+    } finally {
+      maintenance = false
+    }
+  })
+
+  it("records each answer through its onResponse hook, with the key's name and never the key", async () => {
+    recorded.length = 0
+    const response = await fetch(url("/updates/projects/trackly"), { headers: { authorization: `Bearer ${admin}` } })
+    expect(response.status).toBe(200)
+    expect(recorded).toMatchObject([
+      {
+        requestId: response.headers.get("x-request-id"),
+        route: "/projects/:projectId",
+        status: 200,
+        principal: { name: "admin" }
+      }
+    ])
+    expect(JSON.stringify(recorded)).not.toContain(admin)
   })
 })

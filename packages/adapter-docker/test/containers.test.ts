@@ -55,10 +55,43 @@ describe.skipIf(reason !== undefined)("the image, run as the spec says", () => {
     expect(bytes).toBeLessThan(250e6)
   })
 
-  it("answers /health/ready soon after start", () => {
-    // About 3 s on an idle machine (see the README); the bound leaves room for a machine busy with
-    // other tests, where Node alone takes several times longer to load its modules.
+  it("answers /health/ready within 3 s of docker run", async () => {
+    // Three fresh containers (each with a new volume, so the database is created and migrated);
+    // their median is asserted, so one start slowed by a neighbour's burst of work does not decide.
+    const docker = engine!.docker
+    const starts: Array<number> = []
+    for (const run of [1, 2, 3]) {
+      const fresh = `lunarbit-api-start-${run}`
+      const started = Date.now()
+      await docker(
+        ["run", "-d", "-p", "127.0.0.1::3000", "--read-only", "-v", `${fresh}:/data`].concat([
+          "-e",
+          `API_KEY_ADMIN=${adminKey}`,
+          "--name",
+          fresh,
+          image
+        ])
+      )
+      const url = `${baseUrl(await docker(["port", fresh, "3000"]))}/health/ready`
+      await waitFor("/health/ready", () => answersOk(url), 60_000)
+      starts.push(Date.now() - started)
+      await docker(["rm", "-f", "-v", fresh])
+      await docker(["volume", "rm", fresh])
+    }
+    const median = [...starts].sort((a, b) => a - b)[1]!
+    console.info(`docker run to the first 200 on /health/ready: ${starts.join(", ")} ms (median ${median} ms)`)
     expect(readyAfterMs).toBeLessThan(30_000)
+    expect(median).toBeLessThan(3_000)
+  }, 200_000)
+
+  it("starts from V8's code cache made at build time", async () => {
+    // Node keys its cache by user id: made by another user than the one the container runs as, it
+    // is silently never read, and each start compiles the whole bundle again.
+    const trace = await engine!.docker(
+      ["run", "--rm", "--read-only", "-e", "NODE_DEBUG_NATIVE=COMPILE_CACHE", image, "--version"],
+      { withStderr: true }
+    )
+    expect(trace).toMatch(/V8 code cache for ESM file:\/\/\/app\/dist\/main\.mjs was accepted/)
   })
 
   it("serves /health with the security headers", async () => {

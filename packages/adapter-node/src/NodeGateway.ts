@@ -6,6 +6,7 @@ import {
   Gateway,
   GatewayConfig,
   GitHubReleaseSource,
+  Hooks,
   ModelRouter,
   ReleaseSource
 } from "@lunarbit/gateway-core"
@@ -29,6 +30,13 @@ export interface Options {
   readonly logger?: PinoLogger.Pino | undefined
   /** AI providers of your own, routed with those from the configuration (see `AIProvider.make`). */
   readonly aiProviders?: ReadonlyArray<AIProvider.AIProviderShape> | undefined
+  /**
+   * Plain (async) functions called around each request: `onRequest` after authentication and rate
+   * limiting, before the endpoint (throw a gateway error such as `Errors.Forbidden` to refuse it);
+   * `onResponse` with the status, duration, principal and route of every answer. Effect programs
+   * may provide `Hooks.layer(...)` instead.
+   */
+  readonly hooks?: Hooks.PromiseHooks | undefined
 }
 
 const definedOnly = (env: Readonly<Record<string, string | undefined>>) =>
@@ -111,6 +119,7 @@ const hosted = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
     options,
     layer.pipe(
       Layer.provide(ModelRouter.registerProviders(...(options.aiProviders ?? []))),
+      Layer.provide(options.hooks === undefined ? Layer.empty : Hooks.layer(Hooks.fromPromises(options.hooks))),
       // Node has no size limit: the docs page carries its script, and works offline.
       Layer.provide(DocsPage.layer(DocsPage.inline)),
       Layer.provide(logger(options)),

@@ -22,6 +22,7 @@ import { Api } from "./http/Api.ts"
 import * as DirectLane from "./http/DirectLane.ts"
 import * as DocsPage from "./http/DocsPage.ts"
 import * as Edge from "./http/Edge.ts"
+import { Hooks } from "./http/Hooks.ts"
 import * as RouteCollector from "./http/RouteCollector.ts"
 import * as RouteTable from "./http/RouteTable.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
@@ -121,6 +122,7 @@ const compile = Effect.gen(function* () {
     Layer.provide(Layer.succeedContext(groups)),
     Layer.merge(DocsPage.routes(docsPath))
   )
+  const hooks = yield* Hooks
   const router = FindMyWay.make<Edge.Endpoint>()
   for (const endpoint of yield* RouteCollector.collect(endpoints)) {
     if (endpoint.method === "*") router.all(endpoint.path, endpoint)
@@ -144,23 +146,29 @@ const compile = Effect.gen(function* () {
     cors: { origins: config.corsOrigins },
     trustProxy: config.trustProxy,
     rateLimitClass,
-    conditional: ConditionalResponses.make(conditional)
+    conditional: ConditionalResponses.make(conditional),
+    hooks
   })
-  const direct = DirectLane.make({
-    api: Api,
-    groups: groups as Context.Context<never>,
-    authentication: Authenticated,
-    context,
-    docsUrl: config.docsUrl,
-    authenticate: authentication.authenticate,
-    rateLimiter,
-    rateLimitClass,
-    usage,
-    accessLog: Context.get(context, Edge.AccessLog),
-    cors: { origins: config.corsOrigins },
-    trustProxy: config.trustProxy,
-    validate: ConditionalResponses.validate(conditional)
-  })
+  // The embedder's hooks see every request through the complete lane: with hooks set, the direct
+  // lane stands aside.
+  const hooked = hooks.onRequest !== undefined || hooks.onResponse !== undefined
+  const direct = hooked
+    ? () => undefined
+    : DirectLane.make({
+        api: Api,
+        groups: groups as Context.Context<never>,
+        authentication: Authenticated,
+        context,
+        docsUrl: config.docsUrl,
+        authenticate: authentication.authenticate,
+        rateLimiter,
+        rateLimitClass,
+        usage,
+        accessLog: Context.get(context, Edge.AccessLog),
+        cors: { origins: config.corsOrigins },
+        trustProxy: config.trustProxy,
+        validate: ConditionalResponses.validate(conditional)
+      })
   const app = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const served = direct({
       method: request.method,

@@ -1,7 +1,7 @@
 // Type-checked by the consumer test with `module: nodenext` and `skipLibCheck: false`: every entry
 // point's declarations must resolve and hold together in a project that installed the tarballs.
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { Gateway, Permissions, VERSION } from "@lunarbit/gateway-core"
+import { Errors, Gateway, Hooks, Permissions, VERSION } from "@lunarbit/gateway-core"
 import { type ChatEvent, createClient, GatewayClientError } from "@lunarbit/gateway-core/client"
 import { memoryPorts } from "@lunarbit/gateway-core/testing"
 import { type EmbeddedGateway, embed, NodeGateway } from "@lunarbit/gateway-node"
@@ -11,9 +11,22 @@ export const version: string = VERSION
 export const admin: Permissions.Principal = Permissions.admin
 
 export const mount = async (prefix: string): Promise<(req: IncomingMessage, res: ServerResponse) => boolean> => {
-  const gateway: EmbeddedGateway = await embed({ prefix, env: process.env })
+  const seen: Array<Hooks.ResponseFacts> = []
+  const gateway: EmbeddedGateway = await embed({
+    prefix,
+    env: process.env,
+    hooks: {
+      onRequest: async (request: Hooks.RequestFacts) => {
+        if (request.principal === undefined && request.method !== "GET") throw new Errors.Forbidden({ message: "no" })
+      },
+      onResponse: (response) => void seen.push(response)
+    }
+  })
   return gateway.handle
 }
+
+/** The same hooks for Effect programs. */
+export const effectHooks = Hooks.layer(Hooks.fromPromises({ onResponse: () => undefined }))
 
 export const layers = {
   node: NodeGateway.layer,

@@ -44,6 +44,8 @@ export interface Engine {
 export interface CommandOptions {
   readonly env?: Record<string, string> | undefined
   readonly cwd?: string | undefined
+  /** Resolve with the command's standard error too, after its standard output. */
+  readonly withStderr?: boolean | undefined
 }
 
 const random = (bytes: number) => Math.floor(Math.random() * 256 ** bytes)
@@ -127,7 +129,7 @@ export const startEngine = async (): Promise<Engine> => {
       }).catch((error: { stderr?: string; message: string }) => {
         throw new Error(`${file} ${args.join(" ")} failed: ${error.stderr || error.message}`)
       })
-      return result.stdout.trim()
+      return (options.withStderr ? result.stdout + result.stderr : result.stdout).trim()
     }
   return { docker: command(dockerClient), compose: command("docker-compose"), env, stop }
 }

@@ -14,7 +14,10 @@ export interface RunningGateway {
  * Starts the real Node gateway on a free loopback port with `env` on top of test defaults (a
  * variable given as `undefined` is unset), and collects its log lines.
  */
-export const startGateway = async (env: Record<string, string | undefined> = {}): Promise<RunningGateway> => {
+export const startGateway = async (
+  env: Record<string, string | undefined> = {},
+  options: Pick<NodeGateway.Options, "hooks"> & { readonly provide?: Layer.Layer<never> | undefined } = {}
+): Promise<RunningGateway> => {
   const logs: Array<Record<string, unknown>> = []
   const scope = Scope.makeUnsafe()
   const context = await Effect.runPromise(
@@ -30,8 +33,9 @@ export const startGateway = async (env: Record<string, string | undefined> = {})
           DATABASE_PATH: ":memory:",
           ...env
         },
-        logDestination: { write: (line) => void logs.push(JSON.parse(line)) }
-      }),
+        logDestination: { write: (line) => void logs.push(JSON.parse(line)) },
+        hooks: options.hooks
+      }).pipe(Layer.provide(options.provide ?? Layer.empty)),
       scope
     )
   )

@@ -5,10 +5,13 @@ import type * as RateLimiter from "../access/services/RateLimiter.ts"
 import type { UsageRecorderShape } from "../access/services/UsageRecorder.ts"
 import type * as Errors from "../errors/Errors.ts"
 import type { GatewayErrorShape } from "../errors/GatewayError.ts"
+import { redactPath } from "../logging/Redaction.ts"
 import * as Cors from "./Cors.ts"
 import * as EdgeAnswers from "./EdgeAnswers.ts"
 import * as ErrorEnvelope from "./ErrorEnvelope.ts"
 import * as Exchange from "./Exchange.ts"
+import * as HookCalls from "./HookCalls.ts"
+import { type HooksShape, principalFacts } from "./Hooks.ts"
 import { RequestScope, type RequestScopeShape } from "./RequestScope.ts"
 import type * as RouteTable from "./RouteTable.ts"
 
@@ -55,7 +58,18 @@ export interface EdgeOptions {
     path: string,
     response: HttpServerResponse.HttpServerResponse
   ) => HttpServerResponse.HttpServerResponse
+  /** The embedder's hooks (`Hooks.ts`); each costs nothing when absent. */
+  readonly hooks?: HooksShape | undefined
 }
+
+// What the hooks are told of a request: never its credential.
+const factsOf = (exchange: InFlight) => ({
+  requestId: exchange.scope.requestId,
+  method: exchange.original.method,
+  path: redactPath(exchange.path),
+  route: exchange.route,
+  principal: principalFacts(exchange.principal)
+})
 
 /** What the edge has established about one request on its way through. */
 interface InFlight {
@@ -68,6 +82,8 @@ interface InFlight {
   scope: RequestScopeShape
   principal: Principal | undefined
   verdict: RateLimiter.Verdict | undefined
+  /** The matched endpoint's route template, for the hooks. */
+  route: string | undefined
 }
 
 /**
@@ -107,6 +123,19 @@ export const make = (
     return final
   }
 
+  // Every answer leaves through here, past the onResponse hook when one is set.
+  const respond = HookCalls.responder(
+    options.hooks?.onResponse,
+    finish,
+    (exchange, status) => ({
+      ...factsOf(exchange),
+      status,
+      durationMs: Math.round((performance.now() - exchange.started) * 1000) / 1000
+    }),
+    envelope
+  )
+  const onRequest = options.hooks?.onRequest
+
   // The endpoint's answer, or the envelope of whatever escaped it.
   const dispatch = (exchange: InFlight): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
     const { request, path } = exchange
@@ -141,7 +170,11 @@ export const make = (
       options.maxBodyBytes as never
     )
     // The request's fiber starts uninterruptible; endpoints that allow it stop when the client goes away.
-    const handler = found.handler.uninterruptible ? found.handler.handler : Effect.interruptible(found.handler.handler)
+    const endpoint = found.handler.uninterruptible ? found.handler.handler : Effect.interruptible(found.handler.handler)
+    const route = found.handler.path
+    exchange.route = route
+    const handler =
+      onRequest === undefined ? endpoint : HookCalls.beforeHandler(onRequest, { ...factsOf(exchange), route }, endpoint)
     return handler.pipe(
       Effect.provideContext(context as Context.Context<unknown>),
       Effect.matchCauseEffect({
@@ -175,9 +208,9 @@ export const make = (
   const limited = (exchange: InFlight, verdict: RateLimiter.Verdict | undefined) => {
     exchange.verdict = verdict
     if (verdict !== undefined && !verdict.allowed) {
-      return Effect.succeed(finish(exchange, envelope(exchange, EdgeAnswers.rateLimited(verdict))))
+      return respond(exchange, envelope(exchange, EdgeAnswers.rateLimited(verdict)))
     }
-    return Effect.map(dispatch(exchange), (response) => finish(exchange, response))
+    return Effect.flatMap(dispatch(exchange), (response) => respond(exchange, response))
   }
 
   const authenticated = (exchange: InFlight) => {
@@ -220,17 +253,16 @@ export const make = (
       context: fiber.context as Context.Context<never>,
       scope: { requestId: Exchange.requestIdOf(headers["x-request-id"]), docsUrl: options.docsUrl },
       principal: undefined,
-      verdict: undefined
+      verdict: undefined,
+      route: undefined
     }
     if (Cors.isPreflight(request.method, headers)) {
       const origin = exchange.origin
-      return Effect.succeed(
-        finish(
-          exchange,
-          origin === undefined
-            ? envelope(exchange, EdgeAnswers.forbiddenOrigin(headers.origin))
-            : HttpServerResponse.empty({ status: 204, headers: Cors.preflightHeaders(origin) })
-        )
+      return respond(
+        exchange,
+        origin === undefined
+          ? envelope(exchange, EdgeAnswers.forbiddenOrigin(headers.origin))
+          : HttpServerResponse.empty({ status: 204, headers: Cors.preflightHeaders(origin) })
       )
     }
     const credential = Exchange.bearer(headers.authorization)

@@ -1,0 +1,41 @@
+/**
+ * The image's build step: the server (`@lunarbit/gateway-node`'s `main.ts`) and the health check,
+ * each bundled with every dependency into one ES module in `dist/`.
+ *
+ * Why a bundle in the image, when the npm packages ship unbundled modules: a start spends most of
+ * its time finding, reading and linking modules, not running them. The server loads about 2,200
+ * files (Effect alone is over a thousand); from one file Node reaches /health/ready about three
+ * times sooner (measured: 2.0–3.1 s from sources or `dist/`, 0.8–1.1 s bundled, on a busy 2-core
+ * machine). The image then needs no `node_modules` at all.
+ *
+ *   node packages/adapter-docker/bundle.ts [outdir]   (after `npm ci`; outdir: packages/adapter-docker/dist)
+ */
+import { build } from "esbuild"
+
+const root = new URL("../../", import.meta.url).pathname
+const outdir = process.argv[2] ?? "packages/adapter-docker/dist"
+
+await build({
+  absWorkingDir: root,
+  entryPoints: {
+    main: "packages/adapter-node/src/main.ts",
+    healthcheck: "packages/adapter-docker/src/healthcheck.ts"
+  },
+  outdir,
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node22",
+  // The workspace packages resolve to their TypeScript sources, as in development.
+  conditions: ["@lunarbit/source"],
+  // Dependencies written as CommonJS (pg, ioredis, pino) call `require` for Node's modules; an ES
+  // module has none of its own, so the bundle makes one.
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
+  },
+  // Class and function names stay: error names and Effect's spans and tags read them.
+  keepNames: true,
+  legalComments: "none",
+  logLevel: "warning"
+})
