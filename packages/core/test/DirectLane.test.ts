@@ -126,6 +126,12 @@ describe("the direct lane", () => {
       head(`${update}?current_version=1.0.0&platform=windows&architecture=x64&client_id=device-7`, readerKey)
     ],
     [
+      "an update check placing a client by its X-Client-Id",
+      head(`${update}?current_version=1.0.0&platform=windows&architecture=x64`, readerKey, {
+        "x-client-id": "device-7"
+      })
+    ],
+    [
       "an update check from an allowed origin",
       head(`${update}?current_version=1.0.0&platform=windows&architecture=x64`, readerKey, {
         origin: "https://app.example"
@@ -189,6 +195,11 @@ describe("the direct lane", () => {
       "a query that does not decode",
       head(`${update}?current_version=1.0.0&platform=amiga&architecture=x64`, readerKey)
     ],
+    // The header decoded in its own right, not taken from an earlier request's decoding.
+    [
+      "an empty X-Client-Id",
+      head(`${update}?current_version=1.0.0&platform=windows&architecture=x64`, readerKey, { "x-client-id": "" })
+    ],
     ["a HEAD request", { ...head("/projects/trackly", readerKey), method: "HEAD" }],
     ["a body", head("/projects/trackly", readerKey, { "content-length": "5" })],
     [
@@ -198,7 +209,9 @@ describe("the direct lane", () => {
     ["an unknown path", head("/nowhere", readerKey)],
     ["an absolute-form target", { ...head("/projects", readerKey), url: "http://gateway.test/projects" }]
   ]
-  it.each(left)("leaves %s to the complete lane, before any effect", (_name, request) => {
+  it.each(left)("leaves %s to the complete lane, before any effect, every time", (_name, request) => {
+    expect(lanes.direct(request)).toBeUndefined()
+    // Decodings are remembered: a refused input stays refused.
     expect(lanes.direct(request)).toBeUndefined()
   })
 })

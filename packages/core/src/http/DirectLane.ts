@@ -1,4 +1,4 @@
-import { Cause, Context, Effect, Exit, Fiber, Schema, type SchemaAST } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Schema, SchemaAST } from "effect"
 import { FindMyWay, HttpServerResponse } from "effect/http"
 import { HttpApi, type HttpApiEndpoint, type HttpApiGroup, HttpApiSchema } from "effect/http-api"
 import type { Permission, Principal } from "../access/domain/Permissions.ts"
@@ -54,7 +54,9 @@ interface Compiled {
   readonly isProtected: boolean
   readonly required: Permission | "admin" | undefined
   readonly decode: (
+    path: string,
     params: Readonly<Record<string, string | undefined>>,
+    queryString: string,
     query: Readonly<Record<string, string | ReadonlyArray<string>>>,
     headers: RequestHead["headers"]
   ) => object | undefined
@@ -63,7 +65,8 @@ interface Compiled {
   readonly plain:
     | ((request: object, principal: Principal | undefined) => Effect.Effect<unknown, unknown, unknown>)
     | undefined
-  readonly encode: (value: unknown) => Exit.Exit<unknown, unknown>
+  /** The answer's JSON, or why it could not be encoded. */
+  readonly serialise: (value: unknown) => string | { readonly failure: unknown }
   readonly status: number
   readonly contentType: string
 }
@@ -89,6 +92,25 @@ const decoderOf = (schema: Schema.Top | undefined, options: object | undefined) 
 }
 const failed = Symbol("failed")
 
+// The names a schema of an object declares; `undefined` for any other schema (one with an index
+// signature reads names it does not list).
+const declaredNames = (schema: Schema.Top | undefined): ReadonlyArray<string> | undefined => {
+  const ast = schema?.ast
+  if (ast === undefined || !SchemaAST.isObjects(ast) || ast.indexSignatures.length > 0) return undefined
+  return ast.propertySignatures.map((property) => String(property.name))
+}
+
+// A bounded memo of decodings: past its size it starts over, so input that never repeats costs a
+// decoding each and no more memory.
+const remembered = (memo: Map<string, unknown>, key: string, decode: () => unknown) => {
+  const known = memo.get(key)
+  if (known !== undefined) return known
+  const decoded = decode()
+  if (memo.size >= 1_000) memo.clear()
+  memo.set(key, decoded)
+  return decoded
+}
+
 type Handler = (request: object) => Effect.Effect<unknown, unknown, CurrentPrincipal>
 
 interface Reflected {
@@ -97,6 +119,27 @@ interface Reflected {
   readonly mergedAnnotations: Context.Context<never>
   readonly middleware: ReadonlySet<unknown>
   readonly successes: ReadonlyMap<number, readonly [Schema.Top, ...Array<Schema.Top>]>
+}
+
+/**
+ * JSON of a handler's answer. Answers are built from the catalog, checked when it was loaded:
+ * encoding shapes them (drops what the schema does not declare, applies its encodings) without
+ * checking them again. Handlers that answer the same object again (memoized per catalog snapshot)
+ * have it serialised once.
+ */
+const serialiserOf = (schema: Schema.Codec<unknown, unknown>, options: SchemaAST.ParseOptions | undefined) => {
+  const encode = Schema.encodeUnknownExit(schema, { ...options, disableChecks: true })
+  const serialised = new WeakMap<object, string>()
+  return (value: unknown): string | { readonly failure: unknown } => {
+    const isObject = typeof value === "object" && value !== null
+    const known = isObject ? serialised.get(value) : undefined
+    if (known !== undefined) return known
+    const encoded = encode(value)
+    if (Exit.isFailure(encoded)) return { failure: Cause.squash(encoded.cause) }
+    const json = JSON.stringify(encoded.value)
+    if (isObject) serialised.set(value, json)
+    return json
+  }
 }
 
 const compileEndpoint = (reflected: Reflected, handler: Handler, authentication: unknown): Compiled => {
@@ -124,27 +167,41 @@ const compileEndpoint = (reflected: Reflected, handler: Handler, authentication:
     parseOptions(HttpApi.QueryParseOptions as never)
   )
   const headers = decoderOf(endpoint.headers, parseOptions(HttpApi.HeadersParseOptions as never))
+  // Decoding is a pure function of the path, the query string and the declared headers' values:
+  // clients asking the same question (one version of a launcher, say) are decoded once.
+  const headerNames = declaredNames(endpoint.headers)
+  const paramsOf = new Map<string, unknown>()
+  const queryOf = new Map<string, unknown>()
+  const headersMemo = new Map<string, unknown>()
+  const headersOf = (raw: RequestHead["headers"], decode: (input: unknown) => unknown) => {
+    if (headerNames === undefined) return decode(raw)
+    let key = ""
+    for (const name of headerNames) {
+      const value = raw[name]
+      if (value !== undefined && typeof value !== "string") return decode(raw)
+      key += value === undefined ? "\u0001" : `${value}\u0000`
+    }
+    return remembered(headersMemo, key, () => decode(raw))
+  }
   return {
     isProtected: reflected.middleware.has(authentication),
     required: Context.getOrUndefined(endpoint.annotations, RequiredPermission),
-    decode: (rawParams, rawQuery, rawHeaders) => {
+    decode: (path, rawParams, queryString, rawQuery, rawHeaders) => {
       const decoded = {
         endpoint,
         group,
-        params: params?.(rawParams),
-        query: query?.(rawQuery),
-        headers: headers?.(rawHeaders)
+        params: params === undefined ? undefined : remembered(paramsOf, path, () => params(rawParams)),
+        query: query === undefined ? undefined : remembered(queryOf, queryString, () => query(rawQuery)),
+        headers: headers === undefined ? undefined : headersOf(rawHeaders, headers)
       }
       return decoded.params === failed || decoded.query === failed || decoded.headers === failed ? undefined : decoded
     },
     run: handler,
     plain: plainOf(handler),
-    // Answers are built from the catalog, checked when it was loaded: encoding shapes them (drops
-    // what the schema does not declare, applies its encodings) without checking them again.
-    encode: Schema.encodeUnknownExit(success as Schema.Codec<unknown, unknown>, {
-      ...parseOptions(HttpApi.SuccessParseOptions as never),
-      disableChecks: true
-    }),
+    serialise: serialiserOf(
+      success as Schema.Codec<unknown, unknown>,
+      parseOptions(HttpApi.SuccessParseOptions as never)
+    ),
     status,
     contentType: "application/json"
   }
@@ -248,7 +305,14 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
     const endpoint = found.handler
     const caller = callerOf(endpoint, single(headers.authorization))
     if (caller === undefined) return undefined
-    const input = endpoint.decode(found.params, found.searchParams, headers)
+    const query = url.indexOf("?")
+    const input = endpoint.decode(
+      query === -1 ? url : url.slice(0, query),
+      found.params,
+      query === -1 ? "" : url.slice(query + 1),
+      found.searchParams,
+      headers
+    )
     if (input === undefined) return undefined
 
     // Settled: from here the request has effects (its rate limits, its handler), and is answered here.
@@ -298,9 +362,10 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
       if (Exit.isSuccess(exit)) {
         const value = exit.value
         if (HttpServerResponse.isHttpServerResponse(value)) return fromExit(Exit.die(value))
-        const encoded = endpoint.encode(value)
-        if (Exit.isFailure(encoded)) return fromExit(Exit.die(Cause.squash(encoded.cause)))
-        return finish(endpoint.status, undefined, endpoint.contentType, JSON.stringify(encoded.value))
+        const json = endpoint.serialise(value)
+        return typeof json === "string"
+          ? finish(endpoint.status, undefined, endpoint.contentType, json)
+          : fromExit(Exit.die(json.failure))
       }
       const error = EdgeAnswers.fromCause(exit.cause, 0)
       return Exit.isExit(error) && Exit.isSuccess(error)

@@ -59,17 +59,22 @@ const projectDownloads = (indexed: IndexedProject, counts: Counts) => {
   return total
 }
 
-// A project's catalog counts alone, for as long as its catalog entry lives: what every read answers
-// until this gateway records a download.
-const catalogDownloads = new WeakMap<IndexedProject, number>()
+// Until this gateway records a download, a project's details are a function of its catalog entry
+// alone: one object per entry, for as long as the entry lives (the direct lane serialises it once).
+const catalogOnlyDetails = new WeakMap<IndexedProject, ReturnType<typeof details>>()
 
 export const projectDetails = (indexed: IndexedProject, counts: Counts) => {
-  const { project } = indexed
-  let totalDownloads = counts.size === 0 ? catalogDownloads.get(indexed) : undefined
-  if (totalDownloads === undefined) {
-    totalDownloads = projectDownloads(indexed, counts)
-    if (counts.size === 0) catalogDownloads.set(indexed, totalDownloads)
+  if (counts.size > 0) return details(indexed, projectDownloads(indexed, counts))
+  let known = catalogOnlyDetails.get(indexed)
+  if (known === undefined) {
+    known = details(indexed, projectDownloads(indexed, counts))
+    catalogOnlyDetails.set(indexed, known)
   }
+  return known
+}
+
+const details = (indexed: IndexedProject, totalDownloads: number) => {
+  const { project } = indexed
   return {
     id: project.id,
     name: project.name,

@@ -11,6 +11,27 @@ const upToDateMessage = "You are running the latest version"
 
 /** The spec's two answers of an update check. */
 export const presentOutcome = (outcome: UpdateOutcome) => {
+  // The answer is a function of the build offered (or the latest version) and the version the
+  // client runs: the same object is answered for as long as the catalog snapshot lives, and the
+  // direct lane serialises it once.
+  const { decision } = outcome
+  const anchor = decision._tag === "UpdateAvailable" ? decision.build : (decision.latest ?? outcome.channel)
+  let answers = presented.get(anchor)
+  if (answers === undefined) {
+    answers = new Map()
+    presented.set(anchor, answers)
+  }
+  const known = answers.get(outcome.currentVersion)
+  if (known !== undefined) return known
+  const answer = present(outcome)
+  if (answers.size >= 256) answers.clear()
+  answers.set(outcome.currentVersion, answer)
+  return answer
+}
+
+const presented = new WeakMap<object, Map<string, ReturnType<typeof present>>>()
+
+const present = (outcome: UpdateOutcome) => {
   const { decision } = outcome
   if (decision._tag === "UpdateAvailable") {
     const { version } = decision.latest
