@@ -26,6 +26,9 @@ const profiling = process.argv.includes("--profile")
 
 const updatePath = "/projects/trackly/channels/stable/update?current_version=1.1.0&platform=windows&architecture=x64"
 
+// The gateway runs with the flags `npm start`, the image and the service unit give it.
+const gatewayFlags = ["--max-semi-space-size=8"]
+
 const startGateway = async (nodeOptions: ReadonlyArray<string> = []) => {
   const stateDir = mkdtempSync(join(tmpdir(), "lunarbit-bench-"))
   const gateway = await startServer(
@@ -39,7 +42,7 @@ const startGateway = async (nodeOptions: ReadonlyArray<string> = []) => {
       DATABASE_PATH: `${stateDir}/gateway.db`,
       BUILD_VERIFICATION: "false"
     },
-    nodeOptions
+    [...gatewayFlags, ...nodeOptions]
   )
   const created = await fetch(`${gateway.url}/admin/keys`, {
     method: "POST",
