@@ -14,6 +14,7 @@ import { developmentAdminKey, requireStrongAdminKey } from "./AdminKey.ts"
 import * as FileReleaseSource from "./FileReleaseSource.ts"
 import * as KeyHashSecret from "./KeyHashSecret.ts"
 import * as NodeArtifactDigest from "./NodeArtifactDigest.ts"
+import * as NodeObservability from "./NodeObservability.ts"
 import * as NodeServer from "./NodeServer.ts"
 import * as PinoLogger from "./PinoLogger.ts"
 import * as StateDir from "./StateDir.ts"
@@ -113,6 +114,8 @@ const hosted = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
       Layer.provide(ModelRouter.registerProviders(...(options.aiProviders ?? []))),
       // Node has no size limit: the docs page carries its script, and works offline.
       Layer.provide(DocsPage.layer(DocsPage.inline)),
+      // Metrics (METRICS_PORT) and traces (OTEL_EXPORTER_OTLP_ENDPOINT), for the app and its ports alike.
+      Layer.provide(NodeObservability.layer),
       Layer.provide(logger(options)),
       Layer.provideMerge(GatewayConfig.GatewayConfig.layer)
     )

@@ -21,9 +21,13 @@ import * as Feeds from "./feeds/services/Feeds.ts"
 import { Api } from "./http/Api.ts"
 import * as DocsPage from "./http/DocsPage.ts"
 import * as Edge from "./http/Edge.ts"
+import * as EdgeTracing from "./http/EdgeTracing.ts"
+import * as RequestMetrics from "./http/RequestMetrics.ts"
 import * as RouteCollector from "./http/RouteCollector.ts"
 import * as RouteTable from "./http/RouteTable.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
+import { Metrics } from "./observability/Metrics.ts"
+import * as Tracing from "./observability/Tracing.ts"
 import { AdminSyncHandlers } from "./releases/http/AdminHandlers.ts"
 import * as ConditionalResponses from "./releases/http/ConditionalResponses.ts"
 import { ProjectsHandlers } from "./releases/http/ProjectsHandlers.ts"
@@ -106,12 +110,16 @@ const compile = Effect.gen(function* () {
   const rateLimiter = yield* RateLimiter.RateLimiter
   const usage = yield* UsageRecorder.UsageRecorder
   const docsPage = yield* DocsPage.DocsPage
+  const metrics = yield* Metrics
   const router = FindMyWay.make<Edge.Endpoint>()
   for (const endpoint of yield* RouteCollector.collect(Endpoints)) {
     if (endpoint.method === "*") router.all(endpoint.path, endpoint)
     else router.on(endpoint.method, endpoint.path, endpoint)
   }
-  return Edge.make({
+  return EdgeTracing.traced(
+    yield* Tracing.Enabled,
+    Edge.make
+  )({
     docsUrl: config.docsUrl,
     maxBodyBytes: config.maxBodyBytes,
     docsPath,
@@ -128,7 +136,8 @@ const compile = Effect.gen(function* () {
     trustProxy: config.trustProxy,
     rateLimitClass,
     // The edge adds validators after the endpoint answered, so 304s get the request id and security headers.
-    conditional: ConditionalResponses.make({ catalogMaxAgeSeconds: Math.floor(config.cacheTtlMs / 1000) })
+    conditional: ConditionalResponses.make({ catalogMaxAgeSeconds: Math.floor(config.cacheTtlMs / 1000) }),
+    observe: metrics && RequestMetrics.observer(metrics)
   })
 })
 

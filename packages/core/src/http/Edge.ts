@@ -23,6 +23,19 @@ export interface AccessLogEntry {
   readonly key?: string | undefined
 }
 
+/** What the edge tells its observer (metrics) about each request, once, when it has answered. */
+export interface RequestRecord {
+  /** The matched route's template (`/projects/:projectId`), never the raw path; `undefined` when none matched. */
+  readonly route: string | undefined
+  readonly method: string
+  readonly status: number
+  readonly durationMs: number
+  /** The rate-limit policy that refused the request (`ip`, `key`, `ai`, `unauthenticated`, `public`). */
+  readonly refusedBucket: string | undefined
+  /** The outcome of checking the bearer credential, when one was sent. */
+  readonly authentication: Exit.Exit<Principal, Errors.Unauthorized | Errors.ServiceUnavailable> | undefined
+}
+
 /** Where access-log entries go; each runtime adapter supplies its own (pino on Node, console on Workers). */
 export const AccessLog = Context.Reference<(entry: AccessLogEntry) => void>("@lunarbit/gateway-core/AccessLog", {
   defaultValue: () => () => {}
@@ -72,6 +85,8 @@ export interface EdgeOptions {
     path: string,
     response: HttpServerResponse.HttpServerResponse
   ) => HttpServerResponse.HttpServerResponse
+  /** Called once per answered request (metrics); absent, nothing is recorded. */
+  readonly observe?: ((record: RequestRecord) => void) | undefined
 }
 
 const pathOf = (url: string) => {
@@ -108,6 +123,8 @@ interface Exchange {
   scope: RequestScopeShape
   principal: Principal | undefined
   rateHeaders: Record<string, string> | undefined
+  route: string | undefined
+  refusedBucket: string | undefined
 }
 
 /**
@@ -135,6 +152,15 @@ export const make = (
     headers["x-request-id"] = scope.requestId
     const final = HttpServerResponse.setHeaders(response, headers)
     if (principal !== undefined) options.usage.recordRequest(principal.name, final.status >= 400)
+    const durationMs = performance.now() - exchange.started
+    options.observe?.({
+      route: exchange.route,
+      method: original.method,
+      status: final.status,
+      durationMs,
+      refusedBucket: exchange.refusedBucket,
+      authentication: scope.authentication?.outcome
+    })
     Context.get(
       exchange.context,
       AccessLog
@@ -143,7 +169,7 @@ export const make = (
       method: original.method,
       path: redactPath(pathOf(original.url)),
       status: final.status,
-      duration_ms: Math.round((performance.now() - exchange.started) * 1000) / 1000,
+      duration_ms: Math.round(durationMs * 1000) / 1000,
       ...(principal === undefined ? {} : { key: principal.name })
     })
     return final
@@ -165,6 +191,7 @@ export const make = (
         unknown.allow === undefined ? response : HttpServerResponse.setHeader(response, "allow", unknown.allow)
       )
     }
+    exchange.route = found.handler.path
     const context = Context.add(
       Context.add(
         Context.add(
@@ -217,6 +244,7 @@ export const make = (
   const limited = (exchange: Exchange, verdict: RateLimiter.Verdict | undefined) => {
     if (verdict !== undefined) exchange.rateHeaders = RateLimiter.headers(verdict)
     if (verdict !== undefined && !verdict.allowed) {
+      exchange.refusedBucket = verdict.storeUnavailable ? "store_unavailable" : verdict.binding?.policy
       return Effect.succeed(finish(exchange, envelope(exchange, EdgeAnswers.rateLimited(verdict))))
     }
     return Effect.map(dispatch(exchange), (response) => finish(exchange, response))
@@ -262,7 +290,9 @@ export const make = (
       context: fiber.context as Context.Context<never>,
       scope: { requestId: requestIdOf(headers["x-request-id"]), docsUrl: options.docsUrl },
       principal: undefined,
-      rateHeaders: undefined
+      rateHeaders: undefined,
+      route: undefined,
+      refusedBucket: undefined
     }
     if (Cors.isPreflight(request.method, headers)) {
       const origin = exchange.origin

@@ -1,0 +1,71 @@
+import { Config, Context, Effect, Layer, Option } from "effect"
+import { FetchHttpClient, HttpTraceContext } from "effect/http"
+import { OtlpSerialization, OtlpTracer } from "effect/observability"
+import { VERSION } from "../Version.ts"
+
+/**
+ * Whether spans are exported. Off (the default), the gateway creates no spans of its own on the
+ * request path and sends no `traceparent` upstream, so tracing costs nothing when nobody collects.
+ */
+export const Enabled = Context.Reference<boolean>("@lunarbit/gateway-core/TracingEnabled", {
+  defaultValue: () => false
+})
+
+const none: Readonly<Record<string, string>> = {}
+
+/**
+ * The W3C `traceparent` of the current span, for an upstream request (AI providers, GitHub) to
+ * join the trace; no header when tracing is off or no span is running.
+ */
+export const propagationHeaders: Effect.Effect<Readonly<Record<string, string>>> = Effect.withFiber((fiber) =>
+  fiber.getRef(Enabled)
+    ? Effect.map(Effect.option(Effect.currentSpan), (span) =>
+        Option.isSome(span) ? { traceparent: HttpTraceContext.toHeaders(span.value).traceparent! } : none
+      )
+    : Effect.succeed(none)
+)
+
+/** Where spans go: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */
+export const endpoint: Config.Config<Option.Option<string>> = Config.option(
+  Config.String("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").pipe(
+    Config.orElse(() =>
+      Config.String("OTEL_EXPORTER_OTLP_ENDPOINT").pipe(Config.map((base) => `${base.replace(/\/+$/, "")}/v1/traces`))
+    )
+  )
+)
+
+export interface ExportOptions {
+  readonly url: string
+  readonly serviceName?: string | undefined
+  /** How often batches are sent; the rest is flushed when the layer closes. */
+  readonly exportIntervalMs?: number | undefined
+}
+
+/**
+ * Exports spans as OTLP/HTTP JSON over `fetch`, so it runs unchanged on Node and Workers, and turns
+ * `Enabled` on. Closing the layer flushes the spans not yet sent.
+ */
+export const layerOtlp = (options: ExportOptions): Layer.Layer<never> =>
+  Layer.mergeAll(
+    OtlpTracer.layer({
+      url: options.url,
+      resource: { serviceName: options.serviceName ?? "lunarbit-gateway", serviceVersion: VERSION },
+      exportInterval: options.exportIntervalMs ?? 5_000
+    }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(FetchHttpClient.layer)),
+    Layer.succeed(Enabled, true)
+  ) as Layer.Layer<never>
+
+/**
+ * Tracing as the configuration says: OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the
+ * traces-specific variable) is set and `OTEL_SDK_DISABLED` is not `true`; nothing otherwise.
+ * `OTEL_SERVICE_NAME` names the service (`lunarbit-gateway`).
+ */
+export const layerConfig: Layer.Layer<never, Config.ConfigError> = Layer.unwrap(
+  Effect.gen(function* () {
+    const url = yield* endpoint
+    const disabled = yield* Config.Boolean("OTEL_SDK_DISABLED").pipe(Config.withDefault(false))
+    const serviceName = yield* Config.option(Config.String("OTEL_SERVICE_NAME"))
+    if (Option.isNone(url) || disabled) return Layer.empty
+    return layerOtlp({ url: url.value, serviceName: Option.getOrUndefined(serviceName) })
+  })
+)
