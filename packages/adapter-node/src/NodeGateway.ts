@@ -7,7 +7,8 @@ import {
   GatewayConfig,
   GitHubReleaseSource,
   ModelRouter,
-  ReleaseSource
+  ReleaseSource,
+  StoreObservation
 } from "@lunarbit/gateway-core"
 import { Config, ConfigProvider, Effect, Layer } from "effect"
 import { developmentAdminKey, requireStrongAdminKey } from "./AdminKey.ts"
@@ -94,9 +95,10 @@ const releases = BuildVerification.layerConfig.pipe(
 
 /**
  * The ports of a Node deployment: releases as above; keys, rate limits and downloads as `Stores`
- * selects; the AI pass-through on undici's connection pool.
+ * selects (their failures counted, their calls traced: `StoreObservation`); the AI pass-through on
+ * undici's connection pool.
  */
-const ports = Layer.mergeAll(releases, Stores.layerConfig, UndiciProviderHttp.layer())
+const ports = Layer.mergeAll(releases, StoreObservation.layer(Stores.layerConfig), UndiciProviderHttp.layer())
 
 /** Provides the configuration read from `options.env` (or `process.env`) to `layer`. */
 export const withConfig = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>

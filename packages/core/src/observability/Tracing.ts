@@ -1,5 +1,5 @@
 import { Config, Context, Effect, Layer, Option } from "effect"
-import { FetchHttpClient, HttpTraceContext } from "effect/http"
+import { FetchHttpClient, HttpMiddleware, HttpTraceContext } from "effect/http"
 import { OtlpSerialization, OtlpTracer } from "effect/observability"
 import { VERSION } from "../Version.ts"
 
@@ -11,7 +11,8 @@ export const Enabled = Context.Reference<boolean>("@lunarbit/gateway-core/Tracin
   defaultValue: () => false
 })
 
-const none: Readonly<Record<string, string>> = {}
+/** The headers of no trace: `propagationHeaders` answers this very object when there is none to send. */
+export const noTrace: Readonly<Record<string, string>> = {}
 
 /**
  * The W3C `traceparent` of the current span, for an upstream request (AI providers, GitHub) to
@@ -20,9 +21,9 @@ const none: Readonly<Record<string, string>> = {}
 export const propagationHeaders: Effect.Effect<Readonly<Record<string, string>>> = Effect.withFiber((fiber) =>
   fiber.getRef(Enabled)
     ? Effect.map(Effect.option(Effect.currentSpan), (span) =>
-        Option.isSome(span) ? { traceparent: HttpTraceContext.toHeaders(span.value).traceparent! } : none
+        Option.isSome(span) ? { traceparent: HttpTraceContext.toHeaders(span.value).traceparent! } : noTrace
       )
-    : Effect.succeed(none)
+    : Effect.succeed(noTrace)
 )
 
 /** Where spans go: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */
@@ -52,20 +53,29 @@ export const layerOtlp = (options: ExportOptions): Layer.Layer<never> =>
       resource: { serviceName: options.serviceName ?? "lunarbit-gateway", serviceVersion: VERSION },
       exportInterval: options.exportIntervalMs ?? 5_000
     }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(FetchHttpClient.layer)),
-    Layer.succeed(Enabled, true)
+    Layer.succeed(Enabled, true),
+    // The edge's own server span (`EdgeTracing.serverSpan`) replaces the HTTP server's: it carries
+    // the path redacted as the access log has it, where the server's would record the raw URL and query.
+    Layer.succeed(HttpMiddleware.TracerDisabledWhen, () => true)
   ) as Layer.Layer<never>
 
 /**
  * Tracing as the configuration says: OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the
  * traces-specific variable) is set and `OTEL_SDK_DISABLED` is not `true`; nothing otherwise.
- * `OTEL_SERVICE_NAME` names the service (`lunarbit-gateway`).
+ * `OTEL_SERVICE_NAME` names the service (`lunarbit-gateway`); `OTEL_BSP_SCHEDULE_DELAY` is the
+ * milliseconds between batches (5000).
  */
 export const layerConfig: Layer.Layer<never, Config.ConfigError> = Layer.unwrap(
   Effect.gen(function* () {
     const url = yield* endpoint
     const disabled = yield* Config.Boolean("OTEL_SDK_DISABLED").pipe(Config.withDefault(false))
     const serviceName = yield* Config.option(Config.String("OTEL_SERVICE_NAME"))
+    const delay = yield* Config.option(Config.Int("OTEL_BSP_SCHEDULE_DELAY"))
     if (Option.isNone(url) || disabled) return Layer.empty
-    return layerOtlp({ url: url.value, serviceName: Option.getOrUndefined(serviceName) })
+    return layerOtlp({
+      url: url.value,
+      serviceName: Option.getOrUndefined(serviceName),
+      exportIntervalMs: Option.getOrUndefined(delay)
+    })
   })
 )
