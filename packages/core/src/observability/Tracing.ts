@@ -1,6 +1,6 @@
 import { Config, Context, Effect, Layer, Option } from "effect"
 import { FetchHttpClient, HttpMiddleware, HttpTraceContext } from "effect/http"
-import { OtlpSerialization, OtlpTracer } from "effect/observability"
+import { OtlpExporter, OtlpSerialization, OtlpTracer } from "effect/observability"
 import { VERSION } from "../Version.ts"
 
 /**
@@ -46,7 +46,7 @@ export interface ExportOptions {
  * Exports spans as OTLP/HTTP JSON over `fetch`, so it runs unchanged on Node and Workers, and turns
  * `Enabled` on. Closing the layer flushes the spans not yet sent.
  */
-export const layerOtlp = (options: ExportOptions): Layer.Layer<never> =>
+export const layerOtlp = (options: ExportOptions): Layer.Layer<OtlpExporter.Flusher> =>
   Layer.mergeAll(
     OtlpTracer.layer({
       url: options.url,
@@ -57,7 +57,25 @@ export const layerOtlp = (options: ExportOptions): Layer.Layer<never> =>
     // The edge's own server span (`EdgeTracing.serverSpan`) replaces the HTTP server's: it carries
     // the path redacted as the access log has it, where the server's would record the raw URL and query.
     Layer.succeed(HttpMiddleware.TracerDisabledWhen, () => true)
-  ) as Layer.Layer<never>
+  )
+
+/** OTLP export as the configuration says; `undefined` when it is off. */
+export const exportOptions: Config.Config<ExportOptions | undefined> = Config.all({
+  url: endpoint,
+  disabled: Config.Boolean("OTEL_SDK_DISABLED").pipe(Config.withDefault(false)),
+  serviceName: Config.option(Config.String("OTEL_SERVICE_NAME")),
+  delay: Config.option(Config.Int("OTEL_BSP_SCHEDULE_DELAY"))
+}).pipe(
+  Config.map(({ url, disabled, serviceName, delay }) =>
+    Option.isNone(url) || disabled
+      ? undefined
+      : {
+          url: url.value,
+          serviceName: Option.getOrUndefined(serviceName),
+          exportIntervalMs: Option.getOrUndefined(delay)
+        }
+  )
+)
 
 /**
  * Tracing as the configuration says: OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the
@@ -66,16 +84,13 @@ export const layerOtlp = (options: ExportOptions): Layer.Layer<never> =>
  * milliseconds between batches (5000).
  */
 export const layerConfig: Layer.Layer<never, Config.ConfigError> = Layer.unwrap(
-  Effect.gen(function* () {
-    const url = yield* endpoint
-    const disabled = yield* Config.Boolean("OTEL_SDK_DISABLED").pipe(Config.withDefault(false))
-    const serviceName = yield* Config.option(Config.String("OTEL_SERVICE_NAME"))
-    const delay = yield* Config.option(Config.Int("OTEL_BSP_SCHEDULE_DELAY"))
-    if (Option.isNone(url) || disabled) return Layer.empty
-    return layerOtlp({
-      url: url.value,
-      serviceName: Option.getOrUndefined(serviceName),
-      exportIntervalMs: Option.getOrUndefined(delay)
-    })
-  })
+  Effect.map(exportOptions, (options) => (options === undefined ? Layer.empty : layerOtlp(options)))
+)
+
+/**
+ * Sends the spans ended so far, for hosts whose timers do not outlive a request (a Worker calls it
+ * through `ctx.waitUntil` after each response); nothing when no exporter is in context.
+ */
+export const flush: Effect.Effect<void> = Effect.flatMap(Effect.serviceOption(OtlpExporter.Flusher), (flusher) =>
+  Option.isSome(flusher) ? flusher.value.flush : Effect.void
 )
