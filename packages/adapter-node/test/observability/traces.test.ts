@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { json, openAiCompletion, openAiModels, startUpstream, type Upstream } from "../../../core/test/ai/fakes.ts"
+import { startFakeGitHub } from "../../../core/test/github/FakeGitHub.ts"
 import { adminKey, auth, type RunningGateway, startGateway } from "../support/gateway.ts"
 import { type ReceivedSpan, startOtlpReceiver } from "../support/otlp.ts"
 import { waitFor } from "../support/process.ts"
@@ -11,9 +12,16 @@ let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>
 let local: Upstream
 let remote: Upstream
 let gateway: RunningGateway
+let github: Awaited<ReturnType<typeof startFakeGitHub>>
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver()
+  github = await startFakeGitHub()
+  github.release("lunarbit/notes", {
+    tag: "v1.0.0",
+    publishedAt: "2026-01-05T00:00:00Z",
+    assets: [{ name: "notes-1.0.0-win-x64.exe", content: "MZ windows build" }]
+  })
   local = await startUpstream()
   remote = await startUpstream()
   local.on("/v1/models", openAiModels("llama-test"))
@@ -27,12 +35,14 @@ beforeAll(async () => {
     OPENAI_ENABLED: "true",
     OPENAI_API_KEY: upstreamKey,
     OPENAI_BASE_URL: `${remote.url}/v1`,
-    OPENAI_MODEL: "gpt-test"
+    OPENAI_MODEL: "gpt-test",
+    GITHUB_API_URL: github.url,
+    GITHUB_PROJECTS: JSON.stringify([{ id: "notes", name: "Notes", repository: "lunarbit/notes" }])
   })
 })
 afterAll(async () => {
   await gateway?.close()
-  await Promise.all([local?.close(), remote?.close(), receiver?.close()])
+  await Promise.all([local?.close(), remote?.close(), receiver?.close(), github?.close()])
 })
 
 const hex = (bytes: number) => randomBytes(bytes).toString("hex")
@@ -120,6 +130,20 @@ describe("traces", () => {
     )
   })
 
+  it("reach GitHub: each release request sends the traceparent of its own exported span", async () => {
+    await waitFor(() => github.requests.some((request) => request.path.startsWith("/repos/lunarbit/notes/releases")))
+    const request = github.requests.find((candidate) => candidate.path.startsWith("/repos/lunarbit/notes/releases"))!
+    const [version, traceId, spanId, flags] = String(request.traceparent).split("-")
+    expect([version, flags]).toEqual(["00", "01"])
+    await waitFor(() => receiver.spans.some((span) => span.spanId === spanId))
+    expect(receiver.spans.find((span) => span.spanId === spanId)).toMatchObject({
+      traceId,
+      name: "github.request",
+      kind: 3,
+      attributes: { "github.repository": "lunarbit/notes" }
+    })
+  })
+
   it("carry no secret in any span: not the admin key, the upstream key, nor a key sent in a header, query or path", async () => {
     const refused = `lbapi_${hex(20)}`
     await fetch(gateway.url("/projects"), { headers: { authorization: `Bearer ${refused}` } })
@@ -130,4 +154,25 @@ describe("traces", () => {
     const everything = receiver.bodies.join("\n")
     for (const secret of [adminKey, upstreamKey, refused]) expect(everything).not.toContain(secret)
   })
+})
+
+describe("a collector that cannot be reached", () => {
+  it("costs the requests nothing: they are answered as quickly as ever", async () => {
+    // A port that was free a moment ago: connections to it are refused.
+    const closed = await startOtlpReceiver()
+    await closed.close()
+    const unreachable = await startGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: closed.url, OTEL_BSP_SCHEDULE_DELAY: "10" })
+    try {
+      for (let i = 0; i < 20; i++) {
+        const started = performance.now()
+        const response = await fetch(unreachable.url("/projects"), { headers: auth })
+        expect(response.status).toBe(200)
+        await response.arrayBuffer()
+        expect(performance.now() - started).toBeLessThan(1_000)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+    } finally {
+      await unreachable.close()
+    }
+  }, 30_000)
 })
