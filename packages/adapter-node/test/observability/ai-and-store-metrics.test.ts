@@ -10,18 +10,13 @@ import {
 } from "../../../core/test/ai/fakes.ts"
 import { auth, type RunningGateway, startGateway } from "../support/gateway.ts"
 import { waitFor } from "../support/process.ts"
-import { scrape } from "../support/prometheus.ts"
+import { metricsUrlOf, scrape } from "../support/prometheus.ts"
 import { type InterruptibleServer, interruptibleRedis } from "../support/services.ts"
-
-const metricsUrlOf = (gateway: RunningGateway) => {
-  const line = gateway.logs.find((entry) => String(entry.msg).startsWith("Metrics on "))
-  return line === undefined ? undefined : String(line.msg).slice("Metrics on ".length)
-}
 
 const started = async (env: Record<string, string>) => {
   const gateway = await startGateway({ METRICS_PORT: "0", ...env })
-  await waitFor(() => metricsUrlOf(gateway) !== undefined)
-  return { gateway, scrape: () => scrape(metricsUrlOf(gateway)!) }
+  await waitFor(() => metricsUrlOf(gateway.logs) !== undefined)
+  return { gateway, scrape: () => scrape(metricsUrlOf(gateway.logs)!) }
 }
 
 const chat = (gateway: RunningGateway, body: Record<string, unknown> = {}) =>

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type RunningGateway, startGateway } from "../support/gateway.ts"
 import { waitFor } from "../support/process.ts"
-import { scrape } from "../support/prometheus.ts"
+import { metricsUrlOf, scrape } from "../support/prometheus.ts"
 
 const root = new URL("../../../../", import.meta.url)
 const read = (path: string) => readFileSync(new URL(path, root), "utf8")
@@ -13,9 +13,8 @@ let emitted: ReadonlySet<string>
 
 beforeAll(async () => {
   gateway = await startGateway({ METRICS_PORT: "0" })
-  await waitFor(() => gateway.logs.some((entry) => String(entry.msg).startsWith("Metrics on ")))
-  const url = String(gateway.logs.find((entry) => String(entry.msg).startsWith("Metrics on "))!.msg).slice(11)
-  emitted = new Set(Object.keys((await scrape(url)).metrics))
+  await waitFor(() => metricsUrlOf(gateway.logs) !== undefined)
+  emitted = new Set(Object.keys((await scrape(metricsUrlOf(gateway.logs)!)).metrics))
 })
 afterAll(() => gateway.close())
 

@@ -3,18 +3,13 @@ import { ApiKeyFormat } from "@lunarbit/gateway-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { auth, type RunningGateway, startGateway } from "../support/gateway.ts"
 import { waitFor } from "../support/process.ts"
-import { scrape } from "../support/prometheus.ts"
+import { metricsUrlOf, scrape } from "../support/prometheus.ts"
 
 const updateRoute = "/projects/:projectId/channels/:channelId/update"
 const updatePath = "/projects/trackly/channels/stable/update?current_version=1.1.0&platform=windows&architecture=x64"
 
 let gateway: RunningGateway
 let metricsUrl: string
-
-const metricsUrlOf = (logs: ReadonlyArray<Record<string, unknown>>) => {
-  const line = logs.find((entry) => String(entry.msg).startsWith("Metrics on "))
-  return line === undefined ? undefined : String(line.msg).slice("Metrics on ".length)
-}
 
 beforeAll(async () => {
   // Generous limits: the cardinality test below sends 10,000 requests from one address.

@@ -30,3 +30,9 @@ export const scrape = async (url: string) => {
         .reduce((total, [, metric]) => total + metric.data.length, 0)
   }
 }
+
+/** The metrics listener's URL, from the line a gateway logs when it starts it. */
+export const metricsUrlOf = (logs: ReadonlyArray<Record<string, unknown>>): string | undefined => {
+  const line = logs.find((entry) => String(entry.msg).startsWith("Metrics on "))
+  return line === undefined ? undefined : String(line.msg).slice("Metrics on ".length)
+}

@@ -67,18 +67,16 @@ export const make = (registry: Registry | undefined, states: ReadonlyArray<Routi
     labels: ["provider", "model", "outcome"],
     maxSeries
   })
-  const latency = registry.histogram("lunarbit_ai_request_duration_seconds", {
-    help: "Upstream AI attempt latency (whole completion; first token for streams), by provider and model",
-    labels: ["provider", "model"],
-    buckets: latencyBuckets,
-    maxSeries
-  })
-  const firstToken = registry.histogram("lunarbit_ai_time_to_first_token_seconds", {
-    help: "Time from a streamed attempt's start to its first token, by provider and model",
-    labels: ["provider", "model"],
-    buckets: latencyBuckets,
-    maxSeries
-  })
+  const perModel = (name: string, help: string) =>
+    registry.histogram(name, { help, labels: ["provider", "model"], buckets: latencyBuckets, maxSeries })
+  const latency = perModel(
+    "lunarbit_ai_request_duration_seconds",
+    "Upstream AI attempt latency (whole completion; first token for streams), by provider and model"
+  )
+  const firstToken = perModel(
+    "lunarbit_ai_time_to_first_token_seconds",
+    "Time from a streamed attempt's start to its first token, by provider and model"
+  )
   const tokenCount = registry.counter("lunarbit_ai_tokens_total", {
     help: "Tokens of answered AI requests, by provider, model and direction (input, output)",
     labels: ["provider", "model", "direction"],
