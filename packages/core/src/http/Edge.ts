@@ -30,7 +30,7 @@ export interface RequestRecord {
   readonly method: string
   readonly status: number
   readonly durationMs: number
-  /** The rate-limit policy that refused the request (`ip`, `key`, `ai`, `unauthenticated`, `public`). */
+  /** The rate-limit policy that refused the request (`ip`, `key`, `ai`, `unauthenticated`, `public`, `store_unavailable`). */
   readonly refusedBucket: string | undefined
   /** The outcome of checking the bearer credential, when one was sent. */
   readonly authentication: Exit.Exit<Principal, Errors.Unauthorized | Errors.ServiceUnavailable> | undefined
