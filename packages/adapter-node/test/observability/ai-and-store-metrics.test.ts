@@ -79,6 +79,10 @@ describe("AI metrics", () => {
     expect(value("lunarbit_ai_circuit_state", { provider: "lmstudio", state: "open" })).toBe(1)
     expect(value("lunarbit_ai_circuit_state", { provider: "lmstudio", state: "closed" })).toBe(0)
     expect(value("lunarbit_ai_circuit_state", { provider: "openai", state: "closed" })).toBe(1)
+    // Tracing is off here: no trace context goes upstream.
+    const chats = [...local.received, ...remote.received].filter((r) => r.path.startsWith("/v1/chat/completions"))
+    expect(chats.length).toBe(4)
+    for (const received of chats) expect(received.headers.traceparent).toBeUndefined()
   })
 
   it("report the catalog's sources: healthy, and how long ago each last synchronised", async () => {

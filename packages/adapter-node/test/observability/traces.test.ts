@@ -121,12 +121,17 @@ describe("traces", () => {
     const handler = receiver.spans.find(
       (span) => span.attributes["http.route"] === "/projects/:projectId/channels/:channelId/update"
     )!
-    const spans = await traceOf(handler.traceId, ["HTTP GET", "gateway.rate_limit"])
+    const spans = await traceOf(handler.traceId, ["HTTP GET", "gateway.rate_limit", "store.rollouts.forChannel"])
     const server = spans.find((span) => span.name === "HTTP GET")!
     expect(server.parentSpanId).toBeUndefined()
     expect(server.attributes["url.path"]).toBe("/projects/trackly/channels/stable/update")
     expect(childrenOf(spans, server.spanId).map((span) => span.name)).toEqual(
       expect.arrayContaining(["gateway.authenticate", "gateway.rate_limit", "gateway.handler"])
+    )
+    // The handler's store call (the channel's rollout states) is its child.
+    const handlerSpan = spans.find((span) => span.name === "gateway.handler")!
+    expect(childrenOf(spans, handlerSpan.spanId)).toContainEqual(
+      expect.objectContaining({ name: "store.rollouts.forChannel", attributes: { "gateway.store": "rollouts" } })
     )
   })
 
