@@ -181,3 +181,31 @@ describe("a collector that cannot be reached", () => {
     }
   }, 30_000)
 })
+
+describe("head sampling", () => {
+  it("traces the configured share of requests, and always follows the caller's decision", async () => {
+    const sampled = await startGateway({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: "50",
+      OTEL_SERVICE_NAME: "sampled-gateway",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0"
+    })
+    try {
+      // A share of 0: requests whose caller did not decide are not traced.
+      for (let i = 0; i < 5; i++) expect((await fetch(sampled.url("/projects"), { headers: auth })).status).toBe(200)
+      const refused = hex(16)
+      await fetch(sampled.url("/projects"), { headers: { ...auth, traceparent: `00-${refused}-${hex(8)}-00` } })
+      const kept = hex(16)
+      await fetch(sampled.url("/projects"), { headers: { ...auth, traceparent: `00-${kept}-${hex(8)}-01` } })
+      await traceOf(kept, ["HTTP GET", "gateway.handler"])
+      // Spans leave in the order they end: had the earlier requests been traced, they would be here.
+      const traces = new Set(
+        receiver.spans.filter((span) => span.serviceName === "sampled-gateway").map((span) => span.traceId)
+      )
+      expect([...traces]).toEqual([kept])
+    } finally {
+      await sampled.close()
+    }
+  })
+})

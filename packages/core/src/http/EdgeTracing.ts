@@ -1,6 +1,7 @@
 import { Context, Effect, Option } from "effect"
 import { HttpServerRequest, type HttpServerResponse, HttpTraceContext } from "effect/http"
 import { redactPath } from "../logging/Redaction.ts"
+import * as Tracing from "../observability/Tracing.ts"
 import type { EdgeOptions, Endpoint } from "./Edge.ts"
 
 /**
@@ -62,12 +63,16 @@ export const serverSpan = <E, R>(
   return Effect.withFiber((fiber) => {
     const request = Context.getUnsafe(fiber.context, HttpServerRequest.HttpServerRequest)
     const parent = HttpTraceContext.fromHeaders(request.headers)
+    // A caller's decision stands (the span inherits it); otherwise the configured share is traced.
+    const ratio = fiber.getRef(Tracing.SampleRatio)
+    const sampled = Option.isSome(parent) || ratio >= 1 ? undefined : Math.random() < ratio
     return app.pipe(
       Effect.tap((response) => Effect.annotateCurrentSpan("http.response.status_code", response.status)),
       Effect.withSpan(`HTTP ${request.method}`, {
         kind: "server",
         attributes: { "http.request.method": request.method, "url.path": redactPath(pathOf(request.url)) },
-        ...(Option.isSome(parent) ? { parent: parent.value } : {})
+        ...(Option.isSome(parent) ? { parent: parent.value } : {}),
+        ...(sampled === undefined ? {} : { sampled })
       })
     )
   })

@@ -35,8 +35,18 @@ export const endpoint: Config.Config<Option.Option<string>> = Config.option(
   )
 )
 
+/**
+ * The share of requests traced when the caller did not decide (0 to 1): a caller's `traceparent`
+ * is followed, sampled or not, so one trace is never cut in pieces.
+ */
+export const SampleRatio = Context.Reference<number>("@lunarbit/gateway-core/TraceSampleRatio", {
+  defaultValue: () => 1
+})
+
 export interface ExportOptions {
   readonly url: string
+  /** See `SampleRatio`; 1 (every request) by default. */
+  readonly sampleRatio?: number | undefined
   readonly serviceName?: string | undefined
   /** How often batches are sent; the rest is flushed when the layer closes. */
   readonly exportIntervalMs?: number | undefined
@@ -54,6 +64,7 @@ export const layerOtlp = (options: ExportOptions): Layer.Layer<OtlpExporter.Flus
       exportInterval: options.exportIntervalMs ?? 5_000
     }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(FetchHttpClient.layer)),
     Layer.succeed(Enabled, true),
+    Layer.succeed(SampleRatio, options.sampleRatio ?? 1),
     // The edge's own server span (`EdgeTracing.serverSpan`) replaces the HTTP server's: it carries
     // the path redacted as the access log has it, where the server's would record the raw URL and query.
     Layer.succeed(HttpMiddleware.TracerDisabledWhen, () => true)
@@ -64,15 +75,24 @@ export const exportOptions: Config.Config<ExportOptions | undefined> = Config.al
   url: endpoint,
   disabled: Config.Boolean("OTEL_SDK_DISABLED").pipe(Config.withDefault(false)),
   serviceName: Config.option(Config.String("OTEL_SERVICE_NAME")),
-  delay: Config.option(Config.Int("OTEL_BSP_SCHEDULE_DELAY"))
+  delay: Config.option(Config.Int("OTEL_BSP_SCHEDULE_DELAY")),
+  sampler: Config.Literals(
+    ["always_on", "parentbased_always_on", "traceidratio", "parentbased_traceidratio"],
+    "OTEL_TRACES_SAMPLER"
+  ).pipe(Config.withDefault("parentbased_always_on" as const)),
+  ratio: Config.Number("OTEL_TRACES_SAMPLER_ARG").pipe(
+    Config.withDefault(1),
+    Config.map((ratio) => Math.min(1, Math.max(0, ratio)))
+  )
 }).pipe(
-  Config.map(({ url, disabled, serviceName, delay }) =>
+  Config.map(({ url, disabled, serviceName, delay, sampler, ratio }) =>
     Option.isNone(url) || disabled
       ? undefined
       : {
           url: url.value,
           serviceName: Option.getOrUndefined(serviceName),
-          exportIntervalMs: Option.getOrUndefined(delay)
+          exportIntervalMs: Option.getOrUndefined(delay),
+          sampleRatio: sampler.endsWith("traceidratio") ? ratio : 1
         }
   )
 )
@@ -81,7 +101,8 @@ export const exportOptions: Config.Config<ExportOptions | undefined> = Config.al
  * Tracing as the configuration says: OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the
  * traces-specific variable) is set and `OTEL_SDK_DISABLED` is not `true`; nothing otherwise.
  * `OTEL_SERVICE_NAME` names the service (`lunarbit-gateway`); `OTEL_BSP_SCHEDULE_DELAY` is the
- * milliseconds between batches (5000).
+ * milliseconds between batches (5000); `OTEL_TRACES_SAMPLER=parentbased_traceidratio` with
+ * `OTEL_TRACES_SAMPLER_ARG=0.1` traces a tenth of the requests whose caller did not decide.
  */
 export const layerConfig: Layer.Layer<never, Config.ConfigError> = Layer.unwrap(
   Effect.map(exportOptions, (options) => (options === undefined ? Layer.empty : layerOtlp(options)))
