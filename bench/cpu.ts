@@ -20,14 +20,18 @@ const stateDir = mkdtempSync(join(tmpdir(), "lunarbit-cpu-"))
 const here = (file: string) => new URL(file, import.meta.url).pathname
 const raw = await startServer(here("./raw-server.ts"))
 const peer = await startServer(here("./fastify-server.ts"), { PEER_KEY: peerKey })
-const gateway = await startServer(here("../packages/adapter-node/src/main.ts"), {
-  API_KEY_ADMIN: adminKey,
-  RATE_LIMIT_IP_MAX: "1000000000",
-  RATE_LIMIT_UNAUTHENTICATED_MAX: "1000000000",
-  LUNARBIT_STATE_DIR: stateDir,
-  DATABASE_PATH: `${stateDir}/gateway.db`,
-  BUILD_VERIFICATION: "false"
-}, (process.env.GATEWAY_NODE_OPTIONS ?? "").split(" ").filter(Boolean))
+const gateway = await startServer(
+  here("../packages/adapter-node/src/main.ts"),
+  {
+    API_KEY_ADMIN: adminKey,
+    RATE_LIMIT_IP_MAX: "1000000000",
+    RATE_LIMIT_UNAUTHENTICATED_MAX: "1000000000",
+    LUNARBIT_STATE_DIR: stateDir,
+    DATABASE_PATH: `${stateDir}/gateway.db`,
+    BUILD_VERIFICATION: "false"
+  },
+  (process.env.GATEWAY_NODE_OPTIONS ?? "").split(" ").filter(Boolean)
+)
 const created = await fetch(`${gateway.url}/admin/keys`, {
   method: "POST",
   headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },

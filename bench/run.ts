@@ -12,54 +12,20 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { reportAi, runAiBench } from "./ai.ts"
+import { startGateway, updatePath } from "./gateway.ts"
 import { topComponents } from "./profile.ts"
 import { measure, median, type Row, report, rssMiB, type Server, startServer } from "./support.ts"
 
-const adminKey = "bench-admin-key-0123456789abcdef0123456789"
 const peerKey = "bench-peer-key-0123456789"
-const gatewayScript = new URL("../packages/adapter-node/src/main.ts", import.meta.url).pathname
 const rawScript = new URL("./raw-server.ts", import.meta.url).pathname
 const fastifyScript = new URL("./fastify-server.ts", import.meta.url).pathname
 const seconds = Number(process.env.BENCH_SECONDS ?? 3)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const profiling = process.argv.includes("--profile")
 
-const updatePath = "/projects/trackly/channels/stable/update?current_version=1.1.0&platform=windows&architecture=x64"
-
-// The gateway runs with the flags `npm start`, the image and the service unit give it.
-const gatewayFlags = ["--max-semi-space-size=8"]
-
-const startGateway = async (nodeOptions: ReadonlyArray<string> = []) => {
-  const stateDir = mkdtempSync(join(tmpdir(), "lunarbit-bench-"))
-  const gateway = await startServer(
-    gatewayScript,
-    {
-      API_KEY_ADMIN: adminKey,
-      // The benchmark is one client on one address: lift the per-address limits, keep the per-key one.
-      RATE_LIMIT_IP_MAX: "1000000000",
-      RATE_LIMIT_UNAUTHENTICATED_MAX: "1000000000",
-      LUNARBIT_STATE_DIR: stateDir,
-      DATABASE_PATH: `${stateDir}/gateway.db`,
-      BUILD_VERIFICATION: "false"
-    },
-    [...gatewayFlags, ...nodeOptions]
-  )
-  const created = await fetch(`${gateway.url}/admin/keys`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      name: `bench-${Date.now()}`,
-      permissions: { canReadProjects: true, canReadVersions: true, canCheckUpdates: true },
-      rateLimit: 10_000_000
-    })
-  })
-  const key = ((await created.json()) as { key: string }).key
-  return { gateway, auth: { authorization: `Bearer ${key}` } }
-}
-
 if (profiling) {
   const dir = mkdtempSync(join(tmpdir(), "lunarbit-profile-"))
-  const { gateway, auth } = await startGateway(["--cpu-prof", `--cpu-prof-dir=${dir}`])
+  const { gateway, auth } = await startGateway({}, ["--cpu-prof", `--cpu-prof-dir=${dir}`])
   const duration = Math.max(seconds, 5)
   await measure("warm-up", { url: `${gateway.url}${updatePath}`, headers: auth, duration: 1 })
   const row = await measure("gateway authenticated update check", {

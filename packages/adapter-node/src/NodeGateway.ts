@@ -8,13 +8,15 @@ import {
   GitHubReleaseSource,
   Hooks,
   ModelRouter,
-  ReleaseSource
+  ReleaseSource,
+  StoreObservation
 } from "@lunarbit/gateway-core"
 import { Config, ConfigProvider, Effect, Layer } from "effect"
 import { developmentAdminKey, requireStrongAdminKey } from "./AdminKey.ts"
 import * as FileReleaseSource from "./FileReleaseSource.ts"
 import * as KeyHashSecret from "./KeyHashSecret.ts"
 import * as NodeArtifactDigest from "./NodeArtifactDigest.ts"
+import * as NodeObservability from "./NodeObservability.ts"
 import * as NodeServer from "./NodeServer.ts"
 import * as PinoLogger from "./PinoLogger.ts"
 import * as StateDir from "./StateDir.ts"
@@ -101,9 +103,10 @@ const releases = BuildVerification.layerConfig.pipe(
 
 /**
  * The ports of a Node deployment: releases as above; keys, rate limits and downloads as `Stores`
- * selects; the AI pass-through on undici's connection pool.
+ * selects (their failures counted, their calls traced: `StoreObservation`); the AI pass-through on
+ * undici's connection pool.
  */
-const ports = Layer.mergeAll(releases, Stores.layerConfig, UndiciProviderHttp.layer())
+const ports = Layer.mergeAll(releases, StoreObservation.layer(Stores.layerConfig), UndiciProviderHttp.layer())
 
 /** Provides the configuration read from `options.env` (or `process.env`) to `layer`. */
 export const withConfig = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
@@ -122,6 +125,8 @@ const hosted = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
       Layer.provide(options.hooks === undefined ? Layer.empty : Hooks.layer(Hooks.fromPromises(options.hooks))),
       // Node has no size limit: the docs page carries its script, and works offline.
       Layer.provide(DocsPage.layer(DocsPage.inline)),
+      // Metrics (METRICS_PORT) and traces (OTEL_EXPORTER_OTLP_ENDPOINT), for the app and its ports alike.
+      Layer.provide(NodeObservability.layer),
       Layer.provide(logger(options)),
       Layer.provideMerge(GatewayConfig.GatewayConfig.layer)
     )

@@ -1,4 +1,4 @@
-import { Gateway, GatewayConfig } from "@lunarbit/gateway-core"
+import { Gateway, GatewayConfig, Tracing } from "@lunarbit/gateway-core"
 import { Cause, Effect, Exit, Layer, Option } from "effect"
 import type { ExecutionContext, ScheduledController } from "./Cloudflare.ts"
 import * as JsonConsoleLog from "./JsonConsoleLog.ts"
@@ -6,6 +6,7 @@ import * as Misconfigured from "./Misconfigured.ts"
 import { configProvider, type WorkerBindings } from "./WorkerBindings.ts"
 import * as WorkerPorts from "./WorkerPorts.ts"
 import * as WorkerRuntime from "./WorkerRuntime.ts"
+import * as WorkerTracing from "./WorkerTracing.ts"
 
 /**
  * A module Worker's handlers, with the runtime's arguments: the bindings (unused: the gateway was
@@ -51,30 +52,41 @@ export const make = (env: WorkerBindings): Worker => {
   if (Option.isNone(config.adminKey)) return refusing(Misconfigured.make(config, Misconfigured.missingAdminKey))
 
   const runtime = WorkerRuntime.context(config.logLevel)
+  // OTEL_EXPORTER_OTLP_ENDPOINT: spans over fetch; an invalid setting leaves tracing off.
+  const traced = Effect.runSyncExit(Tracing.exportOptions.parse(configProvider(env)))
+  const tracing = WorkerTracing.make(Exit.isSuccess(traced) ? traced.value : undefined, runtime)
   const ports = WorkerPorts.make(env, config)
   if (ports.perIsolate.length > 0) JsonConsoleLog.write("warn", WorkerPorts.perIsolateNotice(ports.perIsolate))
   const { handler } = Gateway.webHandler(
-    Layer.mergeAll(GatewayConfig.GatewayConfig.layerWith(config), ports.layer, Layer.succeedContext(runtime))
+    Layer.mergeAll(
+      GatewayConfig.GatewayConfig.layerWith(config),
+      ports.layer,
+      Layer.succeedContext(runtime),
+      tracing.layer
+    )
   )
   const run = Effect.runPromiseWith(runtime)
-  const flush = () => run(ports.flush)
+  const flush = () => Promise.all([run(ports.flush), tracing.flush()])
   const sync = ports.sync
   // The handler rejects only when its layers failed to build, as with a catalog that fails the checks.
   let misconfigured: ((request: Request) => Promise<Response>) | undefined
   return {
     fetch: (request, _env, ctx) =>
-      handler(request, runtime).then(
-        (response) => {
-          // What the request counted is written once the response is on its way; the isolate lives until it is.
-          if (ctx === undefined) flush().catch(() => {})
-          else ctx.waitUntil(flush())
-          return response
-        },
-        (failure: unknown) => {
-          misconfigured ??= Misconfigured.make(config, Misconfigured.fromFailure(failure))
-          return misconfigured(request)
-        }
-      ),
+      tracing
+        .contextFor()
+        .then((context) => handler(request, context))
+        .then(
+          (response) => {
+            // What the request counted is written once the response is on its way; the isolate lives until it is.
+            if (ctx === undefined) flush().catch(() => {})
+            else ctx.waitUntil(flush())
+            return response
+          },
+          (failure: unknown) => {
+            misconfigured ??= Misconfigured.make(config, Misconfigured.fromFailure(failure))
+            return misconfigured(request)
+          }
+        ),
     scheduled: (controller, _env, ctx) => {
       if (sync === undefined) {
         JsonConsoleLog.write("info", "Cron trigger: no GITHUB_PROJECTS, nothing to synchronise", {

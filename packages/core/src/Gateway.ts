@@ -22,10 +22,14 @@ import { Api } from "./http/Api.ts"
 import * as DirectLane from "./http/DirectLane.ts"
 import * as DocsPage from "./http/DocsPage.ts"
 import * as Edge from "./http/Edge.ts"
+import * as EdgeTracing from "./http/EdgeTracing.ts"
 import { Hooks } from "./http/Hooks.ts"
+import * as RequestMetrics from "./http/RequestMetrics.ts"
 import * as RouteCollector from "./http/RouteCollector.ts"
 import * as RouteTable from "./http/RouteTable.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
+import { Metrics } from "./observability/Metrics.ts"
+import * as Tracing from "./observability/Tracing.ts"
 import { AdminSyncHandlers } from "./releases/http/AdminHandlers.ts"
 import * as ConditionalResponses from "./releases/http/ConditionalResponses.ts"
 import { ProjectsHandlers } from "./releases/http/ProjectsHandlers.ts"
@@ -123,6 +127,8 @@ const compile = Effect.gen(function* () {
     Layer.merge(DocsPage.routes(docsPath))
   )
   const hooks = yield* Hooks
+  const metrics = yield* Metrics
+  const tracing = yield* Tracing.Enabled
   const router = FindMyWay.make<Edge.Endpoint>()
   for (const endpoint of yield* RouteCollector.collect(endpoints)) {
     if (endpoint.method === "*") router.all(endpoint.path, endpoint)
@@ -130,7 +136,11 @@ const compile = Effect.gen(function* () {
   }
   // The edge adds validators after the endpoint answered, so 304s get the request id and security headers.
   const conditional = { catalogMaxAgeSeconds: Math.floor(config.cacheTtlMs / 1000) }
-  const complete = Edge.make({
+  const observe = metrics && RequestMetrics.observer(metrics)
+  const complete = EdgeTracing.traced(
+    tracing,
+    Edge.make
+  )({
     docsUrl: config.docsUrl,
     maxBodyBytes: config.maxBodyBytes,
     docsPath,
@@ -147,28 +157,31 @@ const compile = Effect.gen(function* () {
     trustProxy: config.trustProxy,
     rateLimitClass,
     conditional: ConditionalResponses.make(conditional),
-    hooks
+    hooks,
+    observe
   })
-  // The embedder's hooks see every request through the complete lane: with hooks set, the direct
-  // lane stands aside.
+  // The embedder's hooks and the request spans see every request through the complete lane: with
+  // hooks or tracing on, the direct lane stands aside.
   const hooked = hooks.onRequest !== undefined || hooks.onResponse !== undefined
-  const direct = hooked
-    ? () => undefined
-    : DirectLane.make({
-        api: Api,
-        groups: groups as Context.Context<never>,
-        authentication: Authenticated,
-        context,
-        docsUrl: config.docsUrl,
-        authenticate: authentication.authenticate,
-        rateLimiter,
-        rateLimitClass,
-        usage,
-        accessLog: Context.get(context, Edge.AccessLog),
-        cors: { origins: config.corsOrigins },
-        trustProxy: config.trustProxy,
-        validate: ConditionalResponses.validate(conditional)
-      })
+  const direct =
+    hooked || tracing
+      ? () => undefined
+      : DirectLane.make({
+          api: Api,
+          groups: groups as Context.Context<never>,
+          authentication: Authenticated,
+          context,
+          docsUrl: config.docsUrl,
+          authenticate: authentication.authenticate,
+          rateLimiter,
+          rateLimitClass,
+          usage,
+          accessLog: Context.get(context, Edge.AccessLog),
+          cors: { origins: config.corsOrigins },
+          trustProxy: config.trustProxy,
+          validate: ConditionalResponses.validate(conditional),
+          observe
+        })
   const app = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const served = direct({
       method: request.method,

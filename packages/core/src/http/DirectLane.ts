@@ -12,6 +12,7 @@ import type { GatewayErrorShape } from "../errors/GatewayError.ts"
 import type * as Cors from "./Cors.ts"
 import * as CorsPolicy from "./Cors.ts"
 import { Direct, plainOf } from "./Direct.ts"
+import type { RequestRecord } from "./Edge.ts"
 import * as EdgeAnswers from "./EdgeAnswers.ts"
 import * as ErrorEnvelope from "./ErrorEnvelope.ts"
 import * as Exchange from "./Exchange.ts"
@@ -69,6 +70,8 @@ interface Compiled {
   readonly serialise: (value: unknown) => string | { readonly failure: unknown }
   readonly status: number
   readonly contentType: string
+  /** The route template, for the metrics. */
+  readonly route: string
 }
 
 interface GroupService {
@@ -203,7 +206,8 @@ const compileEndpoint = (reflected: Reflected, handler: Handler, authentication:
       parseOptions(HttpApi.SuccessParseOptions as never)
     ),
     status,
-    contentType: "application/json"
+    contentType: "application/json",
+    route: endpoint.path
   }
 }
 
@@ -223,6 +227,8 @@ export interface LaneOptions<Id extends string, Groups extends HttpApiGroup.Cons
   readonly rateLimitClass: (path: string) => "none" | "public" | "ai" | "api"
   readonly usage: UsageRecorderShape
   readonly accessLog: (entry: Exchange.AccessLogEntry) => void
+  /** Told of every answered request (metrics), as the complete lane tells it. */
+  readonly observe?: ((record: RequestRecord) => void) | undefined
   readonly cors: Cors.CorsPolicy
   readonly trustProxy: boolean
   readonly validate: (
@@ -271,7 +277,8 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
     if (credential === undefined) return endpoint.isProtected ? undefined : null
     const outcome = options.authenticate(credential)
     if (!Exit.isExit(outcome)) return undefined
-    if (Exit.isFailure(outcome)) return endpoint.isProtected ? undefined : null
+    // A refused credential is the complete lane's to answer and count, even on a public endpoint.
+    if (Exit.isFailure(outcome)) return undefined
     const principal = outcome.value as Principal
     return endpoint.isProtected && refusal(principal, endpoint.required) !== undefined ? undefined : principal
   }
@@ -345,6 +352,14 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
           : { status, headers: { ...validation.headers, ...edge }, contentType, body }
       }
       Exchange.account(answered, answer.status, options.usage, options.accessLog)
+      options.observe?.({
+        route: endpoint.route,
+        method: "GET",
+        status: answer.status,
+        durationMs: performance.now() - answered.started,
+        refusedBucket: refusedBucketOf(answered.verdict),
+        authentication: principal === undefined ? undefined : Exit.succeed(principal)
+      })
       return answer
     }
 
@@ -401,6 +416,13 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
       : Effect.flatMap(check, (verdict) => toEffect(limited(verdict)))
   }
 }
+
+const refusedBucketOf = (verdict: RateLimiter.Verdict | undefined) =>
+  verdict === undefined || verdict.allowed
+    ? undefined
+    : verdict.storeUnavailable
+      ? "store_unavailable"
+      : verdict.binding?.policy
 
 const toEffect = (served: Answer | Effect.Effect<Answer>): Effect.Effect<Answer> =>
   Effect.isEffect(served) ? served : Effect.succeed(served)

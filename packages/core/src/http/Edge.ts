@@ -18,6 +18,19 @@ import type * as RouteTable from "./RouteTable.ts"
 export type { AccessLogEntry } from "./Exchange.ts"
 export { securityHeaders, versionPrefix } from "./Exchange.ts"
 
+/** What the edge tells its observer (metrics) about each request, once, when it has answered. */
+export interface RequestRecord {
+  /** The matched route's template (`/projects/:projectId`), never the raw path; `undefined` when none matched. */
+  readonly route: string | undefined
+  readonly method: string
+  readonly status: number
+  readonly durationMs: number
+  /** The rate-limit policy that refused the request (`ip`, `key`, `ai`, `unauthenticated`, `public`, `store_unavailable`). */
+  readonly refusedBucket: string | undefined
+  /** The outcome of checking the bearer credential, when one was sent. */
+  readonly authentication: Exit.Exit<Principal, Errors.Unauthorized | Errors.ServiceUnavailable> | undefined
+}
+
 /** Where access-log entries go; each runtime adapter supplies its own (pino on Node, console on Workers). */
 export const AccessLog = Context.Reference<(entry: Exchange.AccessLogEntry) => void>(
   "@lunarbit/gateway-core/AccessLog",
@@ -60,6 +73,8 @@ export interface EdgeOptions {
   ) => HttpServerResponse.HttpServerResponse
   /** The embedder's hooks (`Hooks.ts`); each costs nothing when absent. */
   readonly hooks?: HooksShape | undefined
+  /** Called once per answered request (metrics); absent, nothing is recorded. */
+  readonly observe?: ((record: RequestRecord) => void) | undefined
 }
 
 // What the hooks are told of a request: never its credential.
@@ -82,8 +97,9 @@ interface InFlight {
   scope: RequestScopeShape
   principal: Principal | undefined
   verdict: RateLimiter.Verdict | undefined
-  /** The matched endpoint's route template, for the hooks. */
+  /** The matched endpoint's route template, for the hooks and the metrics. */
   route: string | undefined
+  refusedBucket: string | undefined
 }
 
 /**
@@ -120,6 +136,14 @@ export const make = (
       )
     )
     Exchange.account(answered, final.status, options.usage, Context.get(exchange.context, AccessLog))
+    options.observe?.({
+      route: exchange.route,
+      method: exchange.original.method,
+      status: final.status,
+      durationMs: performance.now() - exchange.started,
+      refusedBucket: exchange.refusedBucket,
+      authentication: exchange.scope.authentication?.outcome
+    })
     return final
   }
 
@@ -152,6 +176,7 @@ export const make = (
         unknown.allow === undefined ? response : HttpServerResponse.setHeader(response, "allow", unknown.allow)
       )
     }
+    exchange.route = found.handler.path
     const context = Context.add(
       Context.add(
         Context.add(
@@ -171,10 +196,10 @@ export const make = (
     )
     // The request's fiber starts uninterruptible; endpoints that allow it stop when the client goes away.
     const endpoint = found.handler.uninterruptible ? found.handler.handler : Effect.interruptible(found.handler.handler)
-    const route = found.handler.path
-    exchange.route = route
     const handler =
-      onRequest === undefined ? endpoint : HookCalls.beforeHandler(onRequest, { ...factsOf(exchange), route }, endpoint)
+      onRequest === undefined
+        ? endpoint
+        : HookCalls.beforeHandler(onRequest, { ...factsOf(exchange), route: found.handler.path }, endpoint)
     return handler.pipe(
       Effect.provideContext(context as Context.Context<unknown>),
       Effect.matchCauseEffect({
@@ -208,6 +233,7 @@ export const make = (
   const limited = (exchange: InFlight, verdict: RateLimiter.Verdict | undefined) => {
     exchange.verdict = verdict
     if (verdict !== undefined && !verdict.allowed) {
+      exchange.refusedBucket = verdict.storeUnavailable ? "store_unavailable" : verdict.binding?.policy
       return respond(exchange, envelope(exchange, EdgeAnswers.rateLimited(verdict)))
     }
     return Effect.flatMap(dispatch(exchange), (response) => respond(exchange, response))
@@ -254,7 +280,8 @@ export const make = (
       scope: { requestId: Exchange.requestIdOf(headers["x-request-id"]), docsUrl: options.docsUrl },
       principal: undefined,
       verdict: undefined,
-      route: undefined
+      route: undefined,
+      refusedBucket: undefined
     }
     if (Cors.isPreflight(request.method, headers)) {
       const origin = exchange.origin

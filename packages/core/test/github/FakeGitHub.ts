@@ -51,6 +51,8 @@ export interface RequestRecord {
   readonly status: number
   readonly ifNoneMatch: string | undefined
   readonly authorization: string | undefined
+  /** The W3C trace context the caller sent, if any. */
+  readonly traceparent: string | undefined
 }
 
 const sha256 = (content: string | Uint8Array) => createHash("sha256").update(content).digest("hex")
@@ -222,7 +224,8 @@ export const startFakeGitHub = async (options: { readonly token?: string } = {})
         path: url.pathname + url.search,
         status: res.statusCode,
         ifNoneMatch: req.headers["if-none-match"],
-        authorization: req.headers.authorization
+        authorization: req.headers.authorization,
+        traceparent: typeof req.headers.traceparent === "string" ? req.headers.traceparent : undefined
       })
     )
     let match = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/releases$/)

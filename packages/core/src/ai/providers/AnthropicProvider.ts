@@ -1,6 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk"
 import { Array as Arr, Effect, Layer, Redacted, Stream } from "effect"
 import type { Sse } from "effect/encoding"
+import { propagationHeaders } from "../../observability/Tracing.ts"
 import * as AIProvider from "../ports/AIProvider.ts"
 import * as AiSse from "../services/AiSse.ts"
 import { finishReason, promptTokens, usageOf, wire } from "./AnthropicWire.ts"
@@ -56,10 +57,12 @@ export const minimal = (client: Anthropic, options: Pick<Options, "name" | "defa
   name: options.name ?? "anthropic",
   defaultModel: options.defaultModel,
   chat: (request) =>
-    Effect.tryPromise({
-      try: (signal) => client.messages.create(translate(request), { signal }),
-      catch: (error) => error
-    }).pipe(
+    Effect.flatMap(propagationHeaders, (headers) =>
+      Effect.tryPromise({
+        try: (signal) => client.messages.create(translate(request), { signal, headers }),
+        catch: (error) => error
+      })
+    ).pipe(
       Effect.map((message) => ({
         text: message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join(""),
         model: message.model,
@@ -101,8 +104,12 @@ export const minimal = (client: Anthropic, options: Pick<Options, "name" | "defa
             return {}
         }
       }
-      return AiSse.fromResponse((signal) =>
-        client.messages.create({ ...translate(request), stream: true }, { signal }).asResponse()
+      return Stream.unwrap(
+        Effect.map(propagationHeaders, (headers) =>
+          AiSse.fromResponse((signal) =>
+            client.messages.create({ ...translate(request), stream: true }, { signal, headers }).asResponse()
+          )
+        )
       ).pipe(Stream.mapArray((events) => Arr.map(events, chunkOf)))
     }),
   models: Effect.tryPromise({

@@ -1,6 +1,7 @@
 import { Array as Arr, Effect, Layer, Redacted, Stream } from "effect"
 import type { Sse } from "effect/encoding"
 import OpenAI from "openai"
+import { propagationHeaders } from "../../observability/Tracing.ts"
 import * as AIProvider from "../ports/AIProvider.ts"
 import * as ProviderHttp from "../ports/ProviderHttp.ts"
 import * as AiSse from "../services/AiSse.ts"
@@ -87,10 +88,12 @@ export const minimal = (
     name: options.name,
     defaultModel: options.defaultModel,
     chat: (request) =>
-      Effect.tryPromise({
-        try: (signal) => client.chat.completions.create(toParams(request, field), { signal }),
-        catch: (error) => error
-      }).pipe(
+      Effect.flatMap(propagationHeaders, (headers) =>
+        Effect.tryPromise({
+          try: (signal) => client.chat.completions.create(toParams(request, field), { signal, headers }),
+          catch: (error) => error
+        })
+      ).pipe(
         Effect.map((completion) => {
           const choice = completion.choices[0]
           return {
@@ -104,17 +107,21 @@ export const minimal = (
     // The SDK sends the request and turns error statuses into its errors; the body is read in
     // batches rather than through the SDK's per-event iterator, which costs a promise per event.
     stream: (request) =>
-      AiSse.fromResponse((signal) =>
-        client.chat.completions
-          .create(
-            {
-              ...toParams(request, field),
-              stream: true,
-              ...(streamUsage ? { stream_options: { include_usage: true } } : {})
-            },
-            { signal }
+      Stream.unwrap(
+        Effect.map(propagationHeaders, (headers) =>
+          AiSse.fromResponse((signal) =>
+            client.chat.completions
+              .create(
+                {
+                  ...toParams(request, field),
+                  stream: true,
+                  ...(streamUsage ? { stream_options: { include_usage: true } } : {})
+                },
+                { signal, headers }
+              )
+              .asResponse()
           )
-          .asResponse()
+        )
       ).pipe(Stream.mapArray((events) => Arr.map(events, chunkOf))),
     models:
       options.models ??

@@ -1,4 +1,5 @@
 import { Effect, Exit, Stream } from "effect"
+import { noTrace, propagationHeaders } from "../../observability/Tracing.ts"
 import * as OpenAiWire from "../domain/OpenAiWire.ts"
 import type { CompletionsWire, Minimal } from "../ports/AIProvider.ts"
 import type { ProviderHttpShape, UpstreamResponse } from "../ports/ProviderHttp.ts"
@@ -51,24 +52,32 @@ const usageIn = (json: string): OpenAiWire.Usage | undefined => {
  */
 export const wire = (target: Target): CompletionsWire & Required<Pick<Minimal, "embeddings">> => {
   const headers = { "content-type": "application/json", ...target.headers }
-  const send = (operation: "chat/completions" | "embeddings", body: OpenAiWire.Request, signal: AbortSignal) =>
+  // `trace`: the `traceparent` of the attempt's span, when tracing is on.
+  const send = (
+    operation: "chat/completions" | "embeddings",
+    body: OpenAiWire.Request,
+    signal: AbortSignal,
+    trace: Readonly<Record<string, string>>
+  ) =>
     target.http.send({
       url: target.url(operation, body.model),
       method: "POST",
-      headers,
+      headers: trace === noTrace ? headers : { ...headers, ...trace },
       body: JSON.stringify(body),
       signal
     })
   const whole = (operation: "chat/completions" | "embeddings") => (body: OpenAiWire.Request) =>
-    Effect.tryPromise({
-      try: async (signal) => {
-        const response = await send(operation, body, signal)
-        if (response.status >= 300) throw await failed(response)
-        const json = await readText(response.body)
-        return { json, usage: usageIn(json) }
-      },
-      catch: (error) => error
-    })
+    Effect.flatMap(propagationHeaders, (trace) =>
+      Effect.tryPromise({
+        try: async (signal) => {
+          const response = await send(operation, body, signal, trace)
+          if (response.status >= 300) throw await failed(response)
+          const json = await readText(response.body)
+          return { json, usage: usageIn(json) }
+        },
+        catch: (error) => error
+      })
+    )
   return {
     complete: whole("chat/completions"),
     embeddings: whole("embeddings"),
@@ -80,9 +89,10 @@ export const wire = (target: Target): CompletionsWire & Required<Pick<Minimal, "
             Effect.sync(() => new AbortController()),
             (controller, exit) => (Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => controller.abort()))
           )
+          const trace = yield* propagationHeaders
           const response = yield* Effect.tryPromise({
             try: async () => {
-              const response = await send("chat/completions", { ...body, stream: true }, controller.signal)
+              const response = await send("chat/completions", { ...body, stream: true }, controller.signal, trace)
               if (response.status >= 300) throw await failed(response)
               return response
             },

@@ -1,6 +1,7 @@
 import { Clock, Context, Effect, Layer, Scope } from "effect"
 import { GatewayConfig } from "../../config/GatewayConfig.ts"
 import * as Errors from "../../errors/Errors.ts"
+import { Metrics } from "../../observability/Metrics.ts"
 import type { ProviderFailure } from "../domain/AiFailures.ts"
 import type { Meter } from "../domain/AiWireStream.ts"
 import * as OpenAiWire from "../domain/OpenAiWire.ts"
@@ -9,6 +10,7 @@ import * as ProviderHttp from "../ports/ProviderHttp.ts"
 import { attemptCall, attemptStream, type OpenedStream } from "./AiAttempts.ts"
 import * as AiFailover from "./AiFailover.ts"
 import * as AiHealth from "./AiHealth.ts"
+import * as AiObservation from "./AiObservation.ts"
 import * as AiProviders from "./AiProviders.ts"
 import * as Routing from "./AiRouting.ts"
 
@@ -144,6 +146,7 @@ export const make = (providers: ReadonlyArray<AIProviderShape>, settings: Settin
   Effect.gen(function* () {
     const states = providers.map(Routing.makeState)
     const health = yield* AiHealth.make(states, settings)
+    const observation = AiObservation.make(yield* Metrics, states)
     let turn = 0
 
     const modelFor = (state: Routing.ProviderState, requested: string | undefined) =>
@@ -189,7 +192,12 @@ export const make = (providers: ReadonlyArray<AIProviderShape>, settings: Settin
       attempt: (state: Routing.ProviderState, model: string, deadline: number) => Effect.Effect<A, ProviderFailure, R>
     ) =>
       Effect.flatMap(candidatesFor(request.model), (candidates) =>
-        AiFailover.run(failover, Routing.order(settings.strategy, candidates, turn++, streaming), request, attempt)
+        AiFailover.run(
+          failover,
+          Routing.order(settings.strategy, candidates, turn++, streaming),
+          request,
+          observation.attempts(streaming, attempt)
+        )
       )
 
     const limitsAt = (deadline: number, now: number) => {
@@ -232,7 +240,7 @@ export const make = (providers: ReadonlyArray<AIProviderShape>, settings: Settin
             )
           )
         )
-        return opened.value
+        return observation.countStream(opened.value)
       })
 
     // One non-streamed wire call with failover: chat completions or embeddings.
@@ -282,7 +290,7 @@ export const make = (providers: ReadonlyArray<AIProviderShape>, settings: Settin
             return attemptStream(state, model, events, settings.breaker, scope)
           })
         )
-        return opened.value
+        return observation.countWireStream(opened.value, meter)
       })
 
     const status = Effect.gen(function* () {

@@ -1,6 +1,7 @@
 import { Octokit } from "@octokit/rest"
 import { Clock, Effect, Redacted, Schema } from "effect"
 import { ArtifactUnreachable, UpstreamNotFound, UpstreamRateLimited, UpstreamUnavailable } from "../../errors/Errors.ts"
+import { propagationHeaders } from "../../observability/Tracing.ts"
 import { VERSION } from "../../Version.ts"
 import type { ArtifactRequest } from "../ports/ReleaseSource.ts"
 import { type Asset, asHttpFailure, type HttpFailure, nextLink, Release, rateLimitedUntil } from "./GitHubWire.ts"
@@ -89,25 +90,28 @@ export const make = (options: Options) => {
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       if (now < pausedUntil) return yield* rateLimited(repository, pausedUntil)
-      const answer = yield* Effect.tryPromise({
-        try: (signal) =>
-          octokit
-            .request({
-              method: "GET",
-              url,
-              headers: cached?.etag === undefined ? {} : { "if-none-match": cached.etag },
-              request: { signal }
-            })
-            .then(
-              (response) => ({ status: response.status, headers: response.headers, data: response.data as unknown }),
-              (error: unknown) => {
-                const failure = asHttpFailure(error)
-                if (failure.status === 304) return { status: 304, headers: failure.headers, data: undefined }
-                throw error
-              }
-            ),
-        catch: (error) => toApiError(repository, asHttpFailure(error), now)
-      })
+      // The request's own span is the parent GitHub's side of the trace hears of.
+      const answer = yield* Effect.flatMap(propagationHeaders, (trace) =>
+        Effect.tryPromise({
+          try: (signal) =>
+            octokit
+              .request({
+                method: "GET",
+                url,
+                headers: cached?.etag === undefined ? { ...trace } : { ...trace, "if-none-match": cached.etag },
+                request: { signal }
+              })
+              .then(
+                (response) => ({ status: response.status, headers: response.headers, data: response.data as unknown }),
+                (error: unknown) => {
+                  const failure = asHttpFailure(error)
+                  if (failure.status === 304) return { status: 304, headers: failure.headers, data: undefined }
+                  throw error
+                }
+              ),
+          catch: (error) => toApiError(repository, asHttpFailure(error), now)
+        })
+      ).pipe(Effect.withSpan("github.request", { kind: "client", attributes: { "github.repository": repository } }))
       if (answer.headers["x-ratelimit-remaining"] === "0") {
         pausedUntil = Math.max(pausedUntil, Number(answer.headers["x-ratelimit-reset"]) * 1000 || 0)
       }

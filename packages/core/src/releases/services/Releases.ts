@@ -1,11 +1,13 @@
 import { Context, Effect, Layer } from "effect"
 import { canSeeProject, type Principal } from "../../access/domain/Permissions.ts"
 import { BuildNotFound, ChannelNotFound, ProjectNotFound, VersionNotFound } from "../../errors/Errors.ts"
+import { Metrics } from "../../observability/Metrics.ts"
 import type { Build } from "../domain/Catalog.ts"
 import type { CatalogIndex, IndexedChannel, IndexedProject, IndexedVersion } from "../domain/CatalogIndex.ts"
 import * as Semver from "../domain/Semver.ts"
 import { type BuildRef, DownloadStore } from "../ports/DownloadStore.ts"
 import { ReleaseSource } from "../ports/ReleaseSource.ts"
+import * as CatalogMetrics from "./CatalogMetrics.ts"
 
 export interface ChannelView {
   readonly project: IndexedProject
@@ -60,6 +62,8 @@ export const findVersion = (channel: IndexedChannel, versionId: string): Indexed
 export const make = Effect.gen(function* () {
   const source = yield* ReleaseSource
   const downloads = yield* DownloadStore
+  const metrics = yield* Metrics
+  if (metrics !== undefined) CatalogMetrics.register(metrics, source)
 
   const visible = (catalog: CatalogIndex, principal: Principal) =>
     principal.allowedProjects === undefined
