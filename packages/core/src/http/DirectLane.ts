@@ -211,6 +211,16 @@ const compileEndpoint = (reflected: Reflected, handler: Handler, authentication:
   }
 }
 
+/** A settled request on its way to its answer. */
+interface InFlight extends Exchange.Answered {
+  verdict: RateLimiter.Verdict | undefined
+  readonly endpoint: Compiled
+  /** The path without `/api/v2` and the query. */
+  readonly path: string
+  readonly ifNoneMatch: string | undefined
+  readonly input: object
+}
+
 export interface LaneOptions<Id extends string, Groups extends HttpApiGroup.Constraint> {
   readonly api: HttpApi.HttpApi<Id, Groups>
   /** The built handler groups (`HttpApiBuilder.group` layers), where each endpoint's handler is found. */
@@ -296,6 +306,83 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
     return context
   }
 
+  // The steps after a request is settled, made once: each takes the request's own state.
+  const finish = (
+    flight: InFlight,
+    status: number,
+    extra: Record<string, string> | undefined,
+    contentType: string,
+    body: string
+  ): Answer => {
+    let answer: Answer
+    const validation =
+      status === 200 ? options.validate("GET", flight.path, body, extra?.vary, flight.ifNoneMatch) : undefined
+    if (validation === undefined) {
+      const edge = Exchange.edgeHeaders(flight, extra?.vary, undefined, false)
+      answer = { status, headers: extra === undefined ? edge : { ...extra, ...edge }, contentType, body }
+    } else {
+      const edge = Exchange.edgeHeaders(flight, validation.headers.vary, undefined, false)
+      answer = validation.notModified
+        ? { status: 304, headers: { ...validation.headers, ...edge }, contentType: undefined, body: undefined }
+        : { status, headers: { ...validation.headers, ...edge }, contentType, body }
+    }
+    Exchange.account(flight, answer.status, options.usage, options.accessLog)
+    options.observe?.({
+      route: flight.endpoint.route,
+      method: "GET",
+      status: answer.status,
+      durationMs: performance.now() - flight.started,
+      refusedBucket: refusedBucketOf(flight.verdict),
+      authentication: flight.principal === undefined ? undefined : Exit.succeed(flight.principal)
+    })
+    return answer
+  }
+
+  const envelope = (flight: InFlight, error: GatewayErrorShape) => {
+    const retryAfter = error.details?.retry_after
+    const scope: RequestScopeShape = { requestId: flight.requestId, docsUrl: options.docsUrl }
+    return finish(
+      flight,
+      error.status,
+      typeof retryAfter === "number" ? { "retry-after": String(retryAfter) } : undefined,
+      "application/json",
+      JSON.stringify(ErrorEnvelope.body(error, scope))
+    )
+  }
+
+  const fromExit = (flight: InFlight, exit: Exit.Exit<unknown, unknown>): Answer | Effect.Effect<Answer> => {
+    if (Exit.isSuccess(exit)) {
+      const value = exit.value
+      if (HttpServerResponse.isHttpServerResponse(value)) return fromExit(flight, Exit.die(value))
+      const json = flight.endpoint.serialise(value)
+      return typeof json === "string"
+        ? finish(flight, flight.endpoint.status, undefined, flight.endpoint.contentType, json)
+        : fromExit(flight, Exit.die(json.failure))
+    }
+    const error = EdgeAnswers.fromCause(exit.cause, 0)
+    return Exit.isExit(error) && Exit.isSuccess(error)
+      ? envelope(flight, error.value as GatewayErrorShape)
+      : Effect.map(error, (failure) => envelope(flight, failure))
+  }
+
+  const handle = (flight: InFlight): Answer | Effect.Effect<Answer> => {
+    const { endpoint, input, principal } = flight
+    const work = endpoint.plain === undefined ? endpoint.run(input) : endpoint.plain(input, principal)
+    if (Exit.isExit(work)) return fromExit(flight, work)
+    const fiber = Effect.runForkWith(contextOf(principal))(work as Effect.Effect<unknown, unknown>)
+    const exit = fiber.pollUnsafe()
+    return exit === undefined
+      ? Effect.flatMap(Fiber.await(fiber), (done) => toEffect(fromExit(flight, done)))
+      : fromExit(flight, exit)
+  }
+
+  const limited = (flight: InFlight, verdict: RateLimiter.Verdict | undefined) => {
+    flight.verdict = verdict
+    return verdict !== undefined && !verdict.allowed
+      ? envelope(flight, EdgeAnswers.rateLimited(verdict))
+      : handle(flight)
+  }
+
   return (head) => {
     const headers = head.headers
     if (
@@ -324,96 +411,30 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
 
     // Settled: from here the request has effects (its rate limits, its handler), and is answered here.
     const path = Exchange.pathOf(url)
-    const principal = caller ?? undefined
-    const answered: {
-      -readonly [K in keyof Exchange.Answered]: Exchange.Answered[K]
-    } = {
+    const flight: InFlight = {
       started: performance.now(),
       method: "GET",
       url: head.url,
       requestId: Exchange.requestIdOf(single(headers["x-request-id"])),
-      principal,
+      principal: caller ?? undefined,
       origin: CorsPolicy.allowedOrigin(options.cors, single(headers.origin)),
-      verdict: undefined
+      verdict: undefined,
+      endpoint,
+      path,
+      ifNoneMatch: single(headers["if-none-match"]),
+      input
     }
-    const scope: RequestScopeShape = { requestId: answered.requestId, docsUrl: options.docsUrl }
-
-    const finish = (status: number, extra: Record<string, string> | undefined, contentType: string, body: string) => {
-      let answer: Answer
-      const validation =
-        status === 200 ? options.validate("GET", path, body, extra?.vary, single(headers["if-none-match"])) : undefined
-      if (validation === undefined) {
-        const edge = Exchange.edgeHeaders(answered, extra?.vary, undefined, false)
-        answer = { status, headers: extra === undefined ? edge : { ...extra, ...edge }, contentType, body }
-      } else {
-        const edge = Exchange.edgeHeaders(answered, validation.headers.vary, undefined, false)
-        answer = validation.notModified
-          ? { status: 304, headers: { ...validation.headers, ...edge }, contentType: undefined, body: undefined }
-          : { status, headers: { ...validation.headers, ...edge }, contentType, body }
-      }
-      Exchange.account(answered, answer.status, options.usage, options.accessLog)
-      options.observe?.({
-        route: endpoint.route,
-        method: "GET",
-        status: answer.status,
-        durationMs: performance.now() - answered.started,
-        refusedBucket: refusedBucketOf(answered.verdict),
-        authentication: principal === undefined ? undefined : Exit.succeed(principal)
-      })
-      return answer
-    }
-
-    const envelope = (error: GatewayErrorShape) => {
-      const retryAfter = error.details?.retry_after
-      return finish(
-        error.status,
-        typeof retryAfter === "number" ? { "retry-after": String(retryAfter) } : undefined,
-        "application/json",
-        JSON.stringify(ErrorEnvelope.body(error, scope))
-      )
-    }
-
-    const fromExit = (exit: Exit.Exit<unknown, unknown>): Answer | Effect.Effect<Answer> => {
-      if (Exit.isSuccess(exit)) {
-        const value = exit.value
-        if (HttpServerResponse.isHttpServerResponse(value)) return fromExit(Exit.die(value))
-        const json = endpoint.serialise(value)
-        return typeof json === "string"
-          ? finish(endpoint.status, undefined, endpoint.contentType, json)
-          : fromExit(Exit.die(json.failure))
-      }
-      const error = EdgeAnswers.fromCause(exit.cause, 0)
-      return Exit.isExit(error) && Exit.isSuccess(error)
-        ? envelope(error.value as GatewayErrorShape)
-        : Effect.map(error, envelope)
-    }
-
-    const handle = (): Answer | Effect.Effect<Answer> => {
-      const work = endpoint.plain === undefined ? endpoint.run(input) : endpoint.plain(input, principal)
-      if (Exit.isExit(work)) return fromExit(work)
-      const fiber = Effect.runForkWith(contextOf(principal))(work as Effect.Effect<unknown, unknown>)
-      const exit = fiber.pollUnsafe()
-      return exit === undefined
-        ? Effect.flatMap(Fiber.await(fiber), (done) => toEffect(fromExit(done)))
-        : fromExit(exit)
-    }
-
-    const limited = (verdict: RateLimiter.Verdict | undefined) => {
-      answered.verdict = verdict
-      return verdict !== undefined && !verdict.allowed ? envelope(EdgeAnswers.rateLimited(verdict)) : handle()
-    }
-
     const limitClass = options.rateLimitClass(path)
-    if (limitClass === "none") return limited(undefined)
+    if (limitClass === "none") return limited(flight, undefined)
     const check = options.rateLimiter.check({
       ip: clientAddress(head),
-      principal,
+      principal: flight.principal,
       ai: limitClass === "ai",
       publicDocument: limitClass === "public"
     })
     return Exit.isExit(check)
-      ? limited(Exit.isSuccess(check) ? (check.value as RateLimiter.Verdict) : undefined)
-      : Effect.flatMap(check, (verdict) => toEffect(limited(verdict)))
+      ? limited(flight, Exit.isSuccess(check) ? (check.value as RateLimiter.Verdict) : undefined)
+      : Effect.flatMap(check, (verdict) => toEffect(limited(flight, verdict)))
   }
 }
 
