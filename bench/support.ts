@@ -1,6 +1,22 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
+import { availableParallelism } from "node:os"
 import autocannon from "autocannon"
+
+/**
+ * Servers run on one core and the load generator (this process) on another, when the machine has
+ * two and `taskset` exists: the servers then never compete with autocannon for a core, which is what
+ * makes runs on a two-core machine comparable from one to the next.
+ */
+const pinned = (() => {
+  if (availableParallelism() < 2) return false
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
 
 export interface Row {
   readonly name: string
@@ -26,10 +42,15 @@ export const startServer = (
 ): Promise<Server> =>
   new Promise((resolve, reject) => {
     // Workspace packages resolve to their TypeScript sources, as in `npm start`.
-    const child: ChildProcess = spawn(process.execPath, ["--conditions=@lunarbit/source", ...nodeOptions, script], {
-      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
-      stdio: ["ignore", "pipe", "inherit"]
-    })
+    const command = [process.execPath, "--conditions=@lunarbit/source", ...nodeOptions, script]
+    const child: ChildProcess = spawn(
+      pinned ? "taskset" : command[0]!,
+      pinned ? ["-c", "1", ...command] : command.slice(1),
+      {
+        env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
+        stdio: ["ignore", "pipe", "inherit"]
+      }
+    )
     let output = ""
     const onData = (chunk: Buffer) => {
       output += chunk
