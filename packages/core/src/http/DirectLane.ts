@@ -333,7 +333,8 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
       status: answer.status,
       durationMs: performance.now() - flight.started,
       refusedBucket: refusedBucketOf(flight.verdict),
-      authentication: flight.principal === undefined ? undefined : Exit.succeed(flight.principal)
+      // Only a refused credential is counted, and this lane answers none.
+      authentication: undefined
     })
     return answer
   }
