@@ -306,6 +306,18 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
     return context
   }
 
+  // Route lookups (and their query parsing) remembered per target: clients asking the same question
+  // send the same target. `undefined` is remembered as `null`.
+  const routes = new Map<string, FindMyWay.FindResult<Compiled> | null>()
+  const routeOf = (url: string) => {
+    const known = routes.get(url)
+    if (known !== undefined) return known ?? undefined
+    const found = router.find("GET", url)
+    if (routes.size >= 1_000) routes.clear()
+    routes.set(url, found ?? null)
+    return found
+  }
+
   // The steps after a request is settled, made once: each takes the request's own state.
   const finish = (
     flight: InFlight,
@@ -395,7 +407,7 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
       return undefined
     }
     const url = Exchange.stripVersionPrefix(head.url) ?? head.url
-    const found = router.find("GET", url)
+    const found = routeOf(url)
     if (found === undefined) return undefined
     const endpoint = found.handler
     const caller = callerOf(endpoint, single(headers.authorization))

@@ -72,8 +72,19 @@ export interface UpdatesShape {
 
 export class Updates extends Context.Service<Updates, UpdatesShape>()("@lunarbit/gateway-core/Updates") {}
 
-const parseVersion = (field: string, input: string) => {
+// The versions clients run are few: each is parsed once (a bounded memo; `null` for invalid ones).
+const parsedVersions = new Map<string, Semver.SemVer | null>()
+const parseRemembered = (input: string): Semver.SemVer | undefined => {
+  const known = parsedVersions.get(input)
+  if (known !== undefined) return known ?? undefined
   const parsed = Semver.parse(input)
+  if (parsedVersions.size >= 1_000) parsedVersions.clear()
+  parsedVersions.set(input, parsed ?? null)
+  return parsed
+}
+
+const parseVersion = (field: string, input: string) => {
+  const parsed = parseRemembered(input)
   return parsed === undefined
     ? Effect.fail(
         new InvalidVersion({
