@@ -13,6 +13,7 @@
  */
 import { readFileSync } from "node:fs"
 import { Agent, createServer, request as httpRequest } from "node:http"
+import { gatewayFlags } from "./gateway.ts"
 import { measure, type Row, startServer } from "./support.ts"
 
 /** The figures of one AI bench run. */
@@ -130,19 +131,23 @@ const body = (stream: boolean) =>
 export const runAiBench = async (): Promise<AiBench> => {
   const upstream = await startServer(self, { AI_BENCH_ROLE: "upstream" })
   const proxy = await startServer(self, { AI_BENCH_ROLE: "proxy", AI_BENCH_UPSTREAM: upstream.url })
-  const gateway = await startServer(gatewayScript, {
-    API_KEY_ADMIN: adminKey,
-    OPENAI_ENABLED: "true",
-    OPENAI_API_KEY: "sk-bench-upstream",
-    OPENAI_BASE_URL: `${upstream.url}/v1`,
-    OPENAI_MODEL: model,
-    // One client on one address, one key: lift the limits so the proxy path is what is measured.
-    RATE_LIMIT_IP_MAX: "1000000000",
-    RATE_LIMIT_AI_MAX: "1000000000",
-    RATE_LIMIT_UNAUTHENTICATED_MAX: "1000000000",
-    LUNARBIT_STATE_DIR: `${process.env.TMPDIR ?? "/tmp"}/lunarbit-bench-ai-${process.pid}`,
-    DATABASE_PATH: `${process.env.TMPDIR ?? "/tmp"}/lunarbit-bench-ai-${process.pid}/gateway.db`
-  })
+  const gateway = await startServer(
+    gatewayScript,
+    {
+      API_KEY_ADMIN: adminKey,
+      OPENAI_ENABLED: "true",
+      OPENAI_API_KEY: "sk-bench-upstream",
+      OPENAI_BASE_URL: `${upstream.url}/v1`,
+      OPENAI_MODEL: model,
+      // One client on one address, one key: lift the limits so the proxy path is what is measured.
+      RATE_LIMIT_IP_MAX: "1000000000",
+      RATE_LIMIT_AI_MAX: "1000000000",
+      RATE_LIMIT_UNAUTHENTICATED_MAX: "1000000000",
+      LUNARBIT_STATE_DIR: `${process.env.TMPDIR ?? "/tmp"}/lunarbit-bench-ai-${process.pid}`,
+      DATABASE_PATH: `${process.env.TMPDIR ?? "/tmp"}/lunarbit-bench-ai-${process.pid}/gateway.db`
+    },
+    gatewayFlags
+  )
   try {
     const created = await fetch(`${gateway.url}/admin/keys`, {
       method: "POST",

@@ -10,7 +10,7 @@ export const updatePath =
   "/projects/trackly/channels/stable/update?current_version=1.1.0&platform=windows&architecture=x64"
 
 // The flags `npm start`, the image and the service unit give Node.
-const gatewayFlags = ["--max-semi-space-size=8"]
+export const gatewayFlags = ["--max-semi-space-size=8"]
 
 /**
  * The gateway as `npm start` runs it, with `env` on top of the benchmark's settings, and a key
