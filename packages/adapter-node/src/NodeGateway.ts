@@ -11,7 +11,7 @@ import {
   ReleaseSource,
   StoreObservation
 } from "@lunarbit/gateway-core"
-import { Config, ConfigProvider, Effect, Layer } from "effect"
+import { ConfigProvider, Effect, Layer } from "effect"
 import { developmentAdminKey, requireStrongAdminKey } from "./AdminKey.ts"
 import * as FileReleaseSource from "./FileReleaseSource.ts"
 import * as KeyHashSecret from "./KeyHashSecret.ts"

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http"
+import type { Server } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { type Gateway, GatewayConfig } from "@lunarbit/gateway-core"
 import { Config, Effect, Exit, Layer, Schema, Scope } from "effect"
