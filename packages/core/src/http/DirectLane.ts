@@ -7,6 +7,7 @@ import { refusal } from "../access/http/MiddlewareLive.ts"
 import { RequiredPermission } from "../access/http/RequiredPermission.ts"
 import type * as RateLimiter from "../access/services/RateLimiter.ts"
 import type { UsageRecorderShape } from "../access/services/UsageRecorder.ts"
+import { boundedCache, boundedMemo } from "../BoundedMemo.ts"
 import type * as Errors from "../errors/Errors.ts"
 import type { GatewayErrorShape } from "../errors/GatewayError.ts"
 import type * as Cors from "./Cors.ts"
@@ -103,17 +104,6 @@ const declaredNames = (schema: Schema.Top | undefined): ReadonlyArray<string> | 
   return ast.propertySignatures.map((property) => String(property.name))
 }
 
-// A bounded memo of decodings: past its size it starts over, so input that never repeats costs a
-// decoding each and no more memory.
-const remembered = (memo: Map<string, unknown>, key: string, decode: () => unknown) => {
-  const known = memo.get(key)
-  if (known !== undefined) return known
-  const decoded = decode()
-  if (memo.size >= 1_000) memo.clear()
-  memo.set(key, decoded)
-  return decoded
-}
-
 type Handler = (request: object) => Effect.Effect<unknown, unknown, CurrentPrincipal>
 
 interface Reflected {
@@ -173,9 +163,9 @@ const compileEndpoint = (reflected: Reflected, handler: Handler, authentication:
   // Decoding is a pure function of the path, the query string and the declared headers' values:
   // clients asking the same question (one version of a launcher, say) are decoded once.
   const headerNames = declaredNames(endpoint.headers)
-  const paramsOf = new Map<string, unknown>()
-  const queryOf = new Map<string, unknown>()
-  const headersMemo = new Map<string, unknown>()
+  const paramsOf = boundedCache<unknown>()
+  const queryOf = boundedCache<unknown>()
+  const headersMemo = boundedCache<unknown>()
   const headersOf = (raw: RequestHead["headers"], decode: (input: unknown) => unknown) => {
     if (headerNames === undefined) return decode(raw)
     let key = ""
@@ -184,7 +174,7 @@ const compileEndpoint = (reflected: Reflected, handler: Handler, authentication:
       if (value !== undefined && typeof value !== "string") return decode(raw)
       key += value === undefined ? "\u0001" : `${value}\u0000`
     }
-    return remembered(headersMemo, key, () => decode(raw))
+    return headersMemo(key, () => decode(raw))
   }
   return {
     isProtected: reflected.middleware.has(authentication),
@@ -193,8 +183,8 @@ const compileEndpoint = (reflected: Reflected, handler: Handler, authentication:
       const decoded = {
         endpoint,
         group,
-        params: params === undefined ? undefined : remembered(paramsOf, path, () => params(rawParams)),
-        query: query === undefined ? undefined : remembered(queryOf, queryString, () => query(rawQuery)),
+        params: params === undefined ? undefined : paramsOf(path, () => params(rawParams)),
+        query: query === undefined ? undefined : queryOf(queryString, () => query(rawQuery)),
         headers: headers === undefined ? undefined : headersOf(rawHeaders, headers)
       }
       return decoded.params === failed || decoded.query === failed || decoded.headers === failed ? undefined : decoded
@@ -273,14 +263,6 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
     }
   })
 
-  const clientAddress = (head: RequestHead): string => {
-    if (options.trustProxy) {
-      const forwarded = single(head.headers["x-forwarded-for"])?.split(",")[0]?.trim()
-      if (forwarded) return forwarded
-    }
-    return head.remoteAddress ?? "unknown"
-  }
-
   // The caller the head names: a principal, `null` for none, `undefined` when not settled in memory.
   const callerOf = (endpoint: Compiled, authorization: string | undefined): Principal | null | undefined => {
     const credential = Exchange.bearer(authorization)
@@ -307,16 +289,8 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
   }
 
   // Route lookups (and their query parsing) remembered per target: clients asking the same question
-  // send the same target. `undefined` is remembered as `null`.
-  const routes = new Map<string, FindMyWay.FindResult<Compiled> | null>()
-  const routeOf = (url: string) => {
-    const known = routes.get(url)
-    if (known !== undefined) return known ?? undefined
-    const found = router.find("GET", url)
-    if (routes.size >= 1_000) routes.clear()
-    routes.set(url, found ?? null)
-    return found
-  }
+  // send the same target.
+  const routeOf = boundedMemo((url: string) => router.find("GET", url))
 
   // The steps after a request is settled, made once: each takes the request's own state.
   const finish = (
@@ -344,7 +318,7 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
       method: "GET",
       status: answer.status,
       durationMs: performance.now() - flight.started,
-      refusedBucket: refusedBucketOf(flight.verdict),
+      refusedBucket: Exchange.refusedBucket(flight.verdict),
       // Only a refused credential is counted, and this lane answers none.
       authentication: undefined
     })
@@ -440,7 +414,7 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
     const limitClass = options.rateLimitClass(path)
     if (limitClass === "none") return limited(flight, undefined)
     const check = options.rateLimiter.check({
-      ip: clientAddress(head),
+      ip: Exchange.clientAddress(options.trustProxy, single(headers["x-forwarded-for"]), head.remoteAddress),
       principal: flight.principal,
       ai: limitClass === "ai",
       publicDocument: limitClass === "public"
@@ -450,13 +424,6 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
       : Effect.flatMap(check, (verdict) => toEffect(limited(flight, verdict)))
   }
 }
-
-const refusedBucketOf = (verdict: RateLimiter.Verdict | undefined) =>
-  verdict === undefined || verdict.allowed
-    ? undefined
-    : verdict.storeUnavailable
-      ? "store_unavailable"
-      : verdict.binding?.policy
 
 const toEffect = (served: Answer | Effect.Effect<Answer>): Effect.Effect<Answer> =>
   Effect.isEffect(served) ? served : Effect.succeed(served)

@@ -222,18 +222,10 @@ export const make = (
     ) as Effect.Effect<HttpServerResponse.HttpServerResponse>
   }
 
-  const clientAddress = (request: HttpServerRequest.HttpServerRequest): string => {
-    if (options.trustProxy) {
-      const forwarded = request.headers["x-forwarded-for"]?.split(",")[0]?.trim()
-      if (forwarded) return forwarded
-    }
-    return Option.getOrElse(request.remoteAddress, () => "unknown")
-  }
-
   const limited = (exchange: InFlight, verdict: RateLimiter.Verdict | undefined) => {
     exchange.verdict = verdict
     if (verdict !== undefined && !verdict.allowed) {
-      exchange.refusedBucket = verdict.storeUnavailable ? "store_unavailable" : verdict.binding?.policy
+      exchange.refusedBucket = Exchange.refusedBucket(verdict)
       return respond(exchange, envelope(exchange, EdgeAnswers.rateLimited(verdict)))
     }
     return Effect.flatMap(dispatch(exchange), (response) => respond(exchange, response))
@@ -243,7 +235,11 @@ export const make = (
     const limitClass = options.rateLimitClass(exchange.path)
     if (limitClass === "none") return limited(exchange, undefined)
     const check = options.rateLimiter.check({
-      ip: clientAddress(exchange.original),
+      ip: Exchange.clientAddress(
+        options.trustProxy,
+        exchange.original.headers["x-forwarded-for"],
+        Option.getOrUndefined(exchange.original.remoteAddress)
+      ),
       principal: exchange.principal,
       ai: limitClass === "ai",
       publicDocument: limitClass === "public"

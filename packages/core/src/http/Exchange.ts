@@ -1,8 +1,8 @@
 import type { Principal } from "../access/domain/Permissions.ts"
 import * as RateLimiter from "../access/services/RateLimiter.ts"
 import type { UsageRecorderShape } from "../access/services/UsageRecorder.ts"
+import { boundedMemo } from "../BoundedMemo.ts"
 import { redactPath } from "../logging/Redaction.ts"
-import { boundedMemo } from "./BoundedMemo.ts"
 import * as Cors from "./Cors.ts"
 import { newRequestId } from "./RequestScope.ts"
 
@@ -57,6 +57,27 @@ export const bearer = (authorization: string | undefined): string | undefined =>
 const safeRequestId = /^[A-Za-z0-9._:-]{1,128}$/
 export const requestIdOf = (incoming: string | undefined) =>
   incoming !== undefined && safeRequestId.test(incoming) ? incoming : newRequestId()
+
+/** The client's address: the first `X-Forwarded-For` entry behind a trusted proxy, else the peer's. */
+export const clientAddress = (
+  trustProxy: boolean,
+  forwardedFor: string | undefined,
+  remoteAddress: string | undefined
+): string => {
+  if (trustProxy) {
+    const forwarded = forwardedFor?.split(",")[0]?.trim()
+    if (forwarded) return forwarded
+  }
+  return remoteAddress ?? "unknown"
+}
+
+/** The rate-limit policy that refused a request (for the metrics); `undefined` when none did. */
+export const refusedBucket = (verdict: RateLimiter.Verdict | undefined): string | undefined =>
+  verdict === undefined || verdict.allowed
+    ? undefined
+    : verdict.storeUnavailable
+      ? "store_unavailable"
+      : verdict.binding?.policy
 
 /** What the edge knows of a request when it answers it. */
 export interface Answered {

@@ -1,5 +1,5 @@
 import { type HttpServerRequest, HttpServerResponse } from "effect/http"
-import { boundedMemo } from "../../http/BoundedMemo.ts"
+import { boundedMemo } from "../../BoundedMemo.ts"
 
 /**
  * Conditional responses for the catalog (`GET /projects...`) and update checks: a strong `ETag`

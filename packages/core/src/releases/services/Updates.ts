@@ -1,5 +1,6 @@
 import { Context, Effect, Layer } from "effect"
 import { canSeeProject, type Principal } from "../../access/domain/Permissions.ts"
+import { boundedMemo } from "../../BoundedMemo.ts"
 import { type ChannelNotFound, InvalidVersion, type ProjectNotFound } from "../../errors/Errors.ts"
 import { isGatewayError } from "../../errors/GatewayError.ts"
 import type { Build, Platform } from "../domain/Catalog.ts"
@@ -72,16 +73,8 @@ export interface UpdatesShape {
 
 export class Updates extends Context.Service<Updates, UpdatesShape>()("@lunarbit/gateway-core/Updates") {}
 
-// The versions clients run are few: each is parsed once (a bounded memo; `null` for invalid ones).
-const parsedVersions = new Map<string, Semver.SemVer | null>()
-const parseRemembered = (input: string): Semver.SemVer | undefined => {
-  const known = parsedVersions.get(input)
-  if (known !== undefined) return known ?? undefined
-  const parsed = Semver.parse(input)
-  if (parsedVersions.size >= 1_000) parsedVersions.clear()
-  parsedVersions.set(input, parsed ?? null)
-  return parsed
-}
+// The versions clients run are few: each is parsed once.
+const parseRemembered = boundedMemo(Semver.parse)
 
 const parseVersion = (field: string, input: string) => {
   const parsed = parseRemembered(input)
