@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { type DirectLane, Gateway } from "@lunarbit/gateway-core"
+import { AiLane, type DirectLane, Gateway } from "@lunarbit/gateway-core"
 import { type Context, Effect, type Scope } from "effect"
 
 /**
@@ -16,14 +16,22 @@ export const make = (
     const context = yield* Effect.context<never>()
     const complete = yield* NodeHttpServer.makeHandler(lanes.complete, { scope })
     const runFork = Effect.runForkWith(context as Context.Context<never>)
+    const ai = lanes.ai
     return (request, response) => {
-      const served = lanes.direct({
+      const head = {
         method: request.method ?? "GET",
         url: request.url ?? "/",
         headers: request.headers,
         remoteAddress: request.socket.remoteAddress
-      })
-      if (served === undefined) return complete(request, response)
+      }
+      const served = lanes.direct(head)
+      if (served === undefined) {
+        if (ai === undefined || head.method !== "POST") return complete(request, response)
+        const controller = new AbortController()
+        const forwarded = ai(head, bodyOf(request), controller.signal)
+        if (forwarded === undefined) return complete(request, response)
+        return answerAi(response, forwarded, controller)
+      }
       if (!Effect.isEffect(served)) return write(response, served)
       const fiber = runFork(served)
       fiber.addObserver((exit) => {
@@ -35,6 +43,66 @@ export const make = (
       })
     }
   })
+
+/** The request body's text, read as it arrives; `undefined` once it passes `maxBytes` (the rest is discarded). */
+const bodyOf =
+  (request: IncomingMessage): AiLane.BodyReader =>
+  (maxBytes) =>
+    new Promise((resolve, reject) => {
+      const chunks: Array<Buffer> = []
+      let size = 0
+      const onData = (chunk: Buffer) => {
+        size += chunk.length
+        if (size <= maxBytes) return void chunks.push(chunk)
+        request.off("data", onData)
+        request.resume()
+        resolve(undefined)
+      }
+      request.on("data", onData)
+      request.once("end", () => resolve(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()))
+      request.once("error", reject)
+    })
+
+/** Writes the AI lane's answer: whole, or its events as they come; a client that leaves cancels the upstream. */
+const answerAi = (response: ServerResponse, forwarded: Promise<AiLane.LaneAnswer>, controller: AbortController) => {
+  let answer: AiLane.LaneAnswer | undefined
+  response.once("close", () => {
+    if (response.writableEnded) return
+    controller.abort()
+    if (answer !== undefined && AiLane.isStreamed(answer)) answer.cancel()
+  })
+  forwarded.then(
+    (settled) => {
+      answer = settled
+      if (!AiLane.isStreamed(settled)) return write(response, settled)
+      if (response.destroyed) return settled.cancel()
+      response.writeHead(settled.status, { ...settled.headers, "content-type": settled.contentType })
+      return pump(response, settled)
+    },
+    () => response.destroy()
+  )
+}
+
+const drained = (response: ServerResponse) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      response.off("drain", done)
+      response.off("close", done)
+      resolve()
+    }
+    response.once("drain", done)
+    response.once("close", done)
+  })
+
+const pump = async (response: ServerResponse, answer: AiLane.StreamedAnswer) => {
+  let events: string | undefined = answer.head
+  while (events !== undefined) {
+    if (!response.write(events)) await drained(response)
+    if (response.destroyed) return
+    events = await answer.next()
+  }
+  response.end()
+}
 
 const write = (response: ServerResponse, answer: DirectLane.Answer) => {
   const headers = answer.headers

@@ -12,6 +12,8 @@ import * as RateLimiter from "./access/services/RateLimiter.ts"
 import * as Usage from "./access/services/Usage.ts"
 import * as UsageRecorder from "./access/services/UsageRecorder.ts"
 import { AiHandlers, AiStatusHandlers } from "./ai/http/AiHandlers.ts"
+import * as AiLane from "./ai/http/AiLane.ts"
+import * as AiLaneResponse from "./ai/http/AiLaneResponse.ts"
 import { OpenAiCompatHandlers } from "./ai/http/OpenAiCompatHandlers.ts"
 import * as ModelRouter from "./ai/services/ModelRouter.ts"
 import { GatewayConfig } from "./config/GatewayConfig.ts"
@@ -76,10 +78,12 @@ export const rateLimitClass = (path: string): Edge.RateLimitClass => {
 }
 
 // The AI routes share one ModelRouter (providers from the configuration plus registered ones) and
-// count tokens into the keys' usage.
+// count tokens into the keys' usage; both stay in the built handlers' context for the AI lane.
 const AiRoutes = Layer.mergeAll(AiStatusHandlers, AiHandlers, OpenAiCompatHandlers).pipe(
-  Layer.provide(ModelRouter.layer),
-  Layer.provide(Layer.effect(Usage.Usage, Effect.map(Effect.service(UsageRecorder.UsageRecorder), Usage.fromRecorder)))
+  Layer.provideMerge(ModelRouter.layer),
+  Layer.provideMerge(
+    Layer.effect(Usage.Usage, Effect.map(Effect.service(UsageRecorder.UsageRecorder), Usage.fromRecorder))
+  )
 )
 
 // The middleware is merged in as well as provided: the router resolves it when the routes are built.
@@ -109,6 +113,8 @@ export class Lanes extends Context.Service<
   Lanes,
   {
     readonly direct: (head: DirectLane.RequestHead) => DirectLane.Served
+    /** `POST /v1/chat/completions` forwarded without effects; `undefined` when it cannot serve (see `AiLane`). */
+    readonly ai: AiLane.AiLane | undefined
     readonly complete: Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
   }
 >()("@lunarbit/gateway-core/Gateway/Lanes") {}
@@ -182,19 +188,39 @@ const compile = Effect.gen(function* () {
           validate: ConditionalResponses.validate(conditional),
           observe
         })
+  const forwarder = Context.get(groups as Context.Context<ModelRouter.ModelRouter>, ModelRouter.ModelRouter).forwarder
+  const ai =
+    hooked || tracing || forwarder === undefined
+      ? undefined
+      : AiLane.make({
+          forwarder,
+          // The AI routes' `Usage` is this recorder's (`AiRoutes`): tokens go to it directly.
+          recordTokens: usage.recordTokens,
+          docsUrl: config.docsUrl,
+          maxBodyBytes: config.maxBodyBytes,
+          authenticate: authentication.authenticate,
+          rateLimiter,
+          rateLimitClass,
+          requests: usage,
+          accessLog: Context.get(context, Edge.AccessLog),
+          observe,
+          cors: { origins: config.corsOrigins },
+          trustProxy: config.trustProxy
+        })
   const app = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const served = direct({
+    const head = {
       method: request.method,
       url: request.url,
       headers: request.headers,
       remoteAddress: Option.getOrUndefined(request.remoteAddress)
-    })
-    if (served === undefined) return complete
+    }
+    const served = direct(head)
+    if (served === undefined) return ai === undefined ? complete : AiLaneResponse.serve(ai, head, request, complete)
     return Effect.isEffect(served)
       ? Effect.map(served, DirectLane.toResponse)
       : Effect.succeed(DirectLane.toResponse(served))
   })
-  return Context.make(App, app).pipe(Context.add(Lanes, { direct, complete }))
+  return Context.make(App, app).pipe(Context.add(Lanes, { direct, ai, complete }))
 })
 
 /** The gateway's app over the ports and the configuration, for adapters that serve it themselves. */

@@ -60,9 +60,13 @@ const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
 const slotNames: Record<string, string> = { Params: "path", Query: "query", Payload: "body", Headers: "headers" }
 
 /** A request that failed schema decoding: a 400 whose details name each failing field. */
-export const fromSchemaError = (error: HttpApiError.HttpApiSchemaError): GatewayErrorShape => {
-  const slot = slotNames[error.kind] ?? error.kind.toLowerCase()
-  const issues = formatIssues(error.cause.issue).issues.map((issue) => ({
+export const fromSchemaError = (error: HttpApiError.HttpApiSchemaError): GatewayErrorShape =>
+  fromIssue(error.kind, error.cause.issue)
+
+/** The 400 of a request part (`Payload`, `Query`...) that failed decoding with `issue`. */
+export const fromIssue = (kind: string, issue: SchemaIssue.Issue): GatewayErrorShape => {
+  const slot = slotNames[kind] ?? kind.toLowerCase()
+  const issues = formatIssues(issue).issues.map((issue) => ({
     field: [slot, ...(issue.path ?? []).map(issuePath)].join("."),
     message: issue.message
   }))

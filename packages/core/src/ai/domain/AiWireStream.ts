@@ -55,24 +55,105 @@ const parse = (data: string): unknown => {
   }
 }
 
-export interface ScanOptions {
+export interface ScannerOptions {
   readonly provider: string
   /** Classifies an error the provider sent inside the stream. */
   readonly classify: (error: unknown) => ProviderFailure
-  readonly limits: AttemptLimits
   readonly meter: Meter
   /** Whether to remove the usage the gateway asked for and the client did not. */
   readonly stripUsage: boolean
 }
 
+export interface ScanOptions extends ScannerOptions {
+  readonly limits: AttemptLimits
+}
+
+/** Reads an OpenAI-wire SSE stream as its text arrives; see {@link scanner}. */
+export interface Scanner {
+  /** Takes the next text; answers the whole events to forward, `""` while none is complete. */
+  readonly push: (text: string) => string
+  /** An error the upstream sent in the stream: nothing after it is forwarded. */
+  readonly failure: () => ProviderFailure | undefined
+  /** The stream ended: what was left to forward, and its failure if it never finished. */
+  readonly end: () => { readonly rest: string; readonly failure: ProviderFailure | undefined }
+}
+
+/**
+ * The reading of a forwarded stream, with no runtime of its own, so every path that forwards one
+ * reads it the same way: whole events only, read only where they must be (the usage chunk, kept for
+ * the meter and removed when only the gateway asked for it; an error event; the finish: a stream
+ * that ends without a finish reason or `[DONE]` failed).
+ */
+export const scanner = (options: ScannerOptions): Scanner => {
+  const { meter } = options
+  let buffer = ""
+  let finished = false
+  let reported: ProviderFailure | undefined
+
+  // Reads the events one by one: only batches carrying usage or an error come here.
+  const sift = (batch: string): string => {
+    let kept = ""
+    for (const event of batch.split("\n\n")) {
+      if (event === "") continue
+      const named = /^event:\s*error\s*$/m.test(event)
+      const data = named || event.includes('"error"') || usageObject.test(event) ? dataOf(event) : undefined
+      const parsed = data === undefined ? undefined : (parse(data) as Record<string, unknown> | undefined)
+      if (named || (parsed?.error !== undefined && parsed?.error !== null)) {
+        reported = options.classify({ error: parsed?.error ?? parsed ?? { message: data } })
+        break
+      }
+      if (parsed?.usage !== undefined && parsed.usage !== null) {
+        meter.usage = OpenAiWire.usageOf(parsed.usage)
+        if (options.stripUsage && Array.isArray(parsed.choices) && parsed.choices.length === 0) continue
+      }
+      kept += `${event}\n\n`
+    }
+    return kept
+  }
+
+  const forward = (batch: string): string => {
+    let out = usageObject.test(batch) || batch.includes('"error"') || batch.includes("event:") ? sift(batch) : batch
+    if (options.stripUsage) out = out.replace(nullUsage, "")
+    if (finishReason.test(out) || out.includes("data: [DONE]")) finished = true
+    if (meter.usage === undefined && out !== "") meter.forwarded.push(out)
+    return out
+  }
+
+  return {
+    push: (text) => {
+      if (reported !== undefined) return ""
+      buffer += text
+      if (buffer.includes("\r")) buffer = buffer.replace(/\r\n?/g, "\n")
+      const cut = buffer.lastIndexOf("\n\n")
+      if (cut === -1) return ""
+      const out = forward(buffer.slice(0, cut + 2))
+      buffer = buffer.slice(cut + 2)
+      return out
+    },
+    failure: () => reported,
+    end: () => {
+      const rest = reported !== undefined || buffer.trim() === "" ? "" : forward(`${buffer}\n\n`)
+      buffer = ""
+      if (reported !== undefined || finished) return { rest, failure: reported }
+      return {
+        rest,
+        failure: new ProviderFailure({
+          provider: options.provider,
+          kind: "incomplete",
+          message: "The upstream stream ended before the completion finished"
+        })
+      }
+    }
+  }
+}
+
 const millis = (input: Duration.Input) => Duration.toMillis(Duration.fromInputUnsafe(input))
 
 /**
- * Forwards an OpenAI-wire SSE stream a batch of whole events at a time, reading it only where it
- * must: the usage chunk (kept for the meter, removed when only the gateway asked for it), an error
- * event (the stream fails with it after the events before it), and the finish (a stream that ends
- * without a finish reason or `[DONE]` failed). The first event must come within the first-token
- * limit, and no silence may last longer than the idle limit.
+ * Forwards an OpenAI-wire SSE stream a batch of whole events at a time, read by {@link scanner}:
+ * an error event fails the stream after the events before it, as does an end without a finish.
+ * The first event must come within the first-token limit, and no silence may last longer than the
+ * idle limit.
  */
 export const scan = (
   chunks: Stream.Stream<string, ProviderFailure>,
@@ -80,77 +161,33 @@ export const scan = (
 ): Stream.Stream<string, ProviderFailure> =>
   Stream.transformPull(chunks, (pull) =>
     Effect.map(Clock.currentTimeMillis, (startedAt) => {
-      const { limits, meter } = options
+      const { limits } = options
       const firstBy = startedAt + millis(limits.firstTokenTimeout)
-      let buffer = ""
+      const reader = scanner(options)
       let started = false
-      let finished = false
       let ended = false
-      let reported: ProviderFailure | undefined
-
-      // Reads the events one by one: only batches carrying usage or an error come here.
-      const sift = (batch: string): string => {
-        let kept = ""
-        for (const event of batch.split("\n\n")) {
-          if (event === "") continue
-          const named = /^event:\s*error\s*$/m.test(event)
-          const data = named || event.includes('"error"') || usageObject.test(event) ? dataOf(event) : undefined
-          const parsed = data === undefined ? undefined : (parse(data) as Record<string, unknown> | undefined)
-          if (named || (parsed?.error !== undefined && parsed?.error !== null)) {
-            reported = options.classify({ error: parsed?.error ?? parsed ?? { message: data } })
-            break
-          }
-          if (parsed?.usage !== undefined && parsed.usage !== null) {
-            meter.usage = OpenAiWire.usageOf(parsed.usage)
-            if (options.stripUsage && Array.isArray(parsed.choices) && parsed.choices.length === 0) continue
-          }
-          kept += `${event}\n\n`
-        }
-        return kept
-      }
-
-      const forward = (batch: string): string => {
-        let out = usageObject.test(batch) || batch.includes('"error"') || batch.includes("event:") ? sift(batch) : batch
-        if (options.stripUsage) out = out.replace(nullUsage, "")
-        if (finishReason.test(out) || out.includes("data: [DONE]")) finished = true
-        if (meter.usage === undefined && out !== "") meter.forwarded.push(out)
-        return out
-      }
-
-      const end = (): Pull.Pull<readonly [string], ProviderFailure> => {
-        ended = true
-        const rest = buffer.trim() === "" ? "" : forward(`${buffer}\n\n`)
-        buffer = ""
-        if (reported !== undefined) return rest === "" ? Effect.fail(reported) : Effect.succeed([rest])
-        if (!finished) {
-          const cut = new ProviderFailure({
-            provider: options.provider,
-            kind: "incomplete",
-            message: "The upstream stream ended before the completion finished"
-          })
-          if (rest === "") return Effect.fail(cut)
-          reported = cut
-        }
-        return rest === "" ? Cause.done() : Effect.succeed([rest])
-      }
+      // A failure to raise once the events before it have been forwarded.
+      let pending: ProviderFailure | undefined
 
       const next: Pull.Pull<readonly [string], ProviderFailure> = Effect.suspend(() => {
-        if (reported !== undefined) {
+        if (pending !== undefined) {
           ended = true
-          const failed = reported
-          reported = undefined
+          const failed = pending
+          pending = undefined
           return Effect.fail(failed)
         }
         if (ended) return Cause.done()
         return pullWithin(pull, options.provider, limits, firstBy, started).pipe(
           Effect.flatMap((pieces): Pull.Pull<readonly [string], ProviderFailure> => {
-            if (pieces === undefined) return end()
-            for (const piece of pieces) buffer += piece
-            if (buffer.includes("\r")) buffer = buffer.replace(/\r\n?/g, "\n")
-            const cut = buffer.lastIndexOf("\n\n")
-            if (cut === -1) return next
-            const out = forward(buffer.slice(0, cut + 2))
-            buffer = buffer.slice(cut + 2)
+            if (pieces === undefined) {
+              ended = true
+              const { rest, failure } = reader.end()
+              if (failure !== undefined && rest === "") return Effect.fail(failure)
+              pending = failure
+              return rest === "" ? Cause.done() : Effect.succeed([rest])
+            }
+            const out = reader.push(pieces.length === 1 ? pieces[0]! : pieces.join(""))
+            pending = reader.failure()
             if (out === "") return next
             started = true
             return Effect.succeed([out] as const)

@@ -2,6 +2,7 @@ import { Effect, Exit, Scope, Stream } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { AiStreamInterrupted } from "../../errors/Errors.ts"
 import type { GatewayErrorShape } from "../../errors/GatewayError.ts"
+import * as ErrorEnvelope from "../../http/ErrorEnvelope.ts"
 import { RequestScope, type RequestScopeShape } from "../../http/RequestScope.ts"
 import type { ProviderFailure } from "../domain/AiFailures.ts"
 import type { StreamEvent } from "../ports/AIProvider.ts"
@@ -29,7 +30,15 @@ export const interrupted = (failure: ProviderFailure): AiStreamInterrupted =>
     details: { provider: failure.provider, reason: failure.kind }
   })
 
-const headers = { "cache-control": "no-cache", "x-accel-buffering": "no" }
+/**
+ * A failure after an OpenAI-wire stream started: an `error` payload, which the SDK raises as an
+ * `APIError`, and no `[DONE]`, so no client can take the answer for complete.
+ */
+export const openAiErrorFrame = (error: GatewayErrorShape, scope: RequestScopeShape) =>
+  `data: ${JSON.stringify({ error: { ...ErrorEnvelope.body(error, scope).error, type: "server_error", param: null } })}\n\n`
+
+/** The headers of every SSE answer besides its content type. */
+export const sseHeaders = { "cache-control": "no-cache", "x-accel-buffering": "no" } as const
 
 /**
  * Opens a stream (with failover) before the response starts, so a request no provider can answer
@@ -47,7 +56,7 @@ const openScoped = <A>(open: Effect.Effect<OpenedStream<A>, RouteError, Scope.Sc
   })
 
 const sse = (body: Stream.Stream<string>) =>
-  HttpServerResponse.stream(Stream.encodeText(body), { contentType: "text/event-stream", headers })
+  HttpServerResponse.stream(Stream.encodeText(body), { contentType: "text/event-stream", headers: sseHeaders })
 
 /**
  * Answers a streamed completion as Server-Sent Events in `format`. After the start, a failure

@@ -4,18 +4,10 @@ import { HttpApiBuilder } from "effect/http-api"
 import { Usage } from "../../access/services/Usage.ts"
 import { ModelNotAvailable } from "../../errors/Errors.ts"
 import { Api } from "../../http/Api.ts"
-import * as ErrorEnvelope from "../../http/ErrorEnvelope.ts"
 import * as AiWireStream from "../domain/AiWireStream.ts"
 import { ModelRouter } from "../services/ModelRouter.ts"
 import { requireAi } from "./AiAccess.ts"
 import * as AiStreaming from "./AiStreaming.ts"
-
-/**
- * A failure after the stream started: an `error` payload, which the SDK raises as an `APIError`,
- * and no `[DONE]`, so no client can take the answer for complete.
- */
-const errorFrame = (error: Parameters<typeof ErrorEnvelope.body>[0], scope: Parameters<typeof ErrorEnvelope.body>[1]) =>
-  `data: ${JSON.stringify({ error: { ...ErrorEnvelope.body(error, scope).error, type: "server_error", param: null } })}\n\n`
 
 // The provider's JSON goes back as it wrote it: no parse and re-encode of the answer.
 const json = (text: string) => HttpServerResponse.text(text, { contentType: "application/json" })
@@ -33,7 +25,7 @@ export const OpenAiCompatHandlers = HttpApiBuilder.group(Api, "openaiCompat", (h
             const meter = AiWireStream.meter()
             return yield* AiStreaming.respondText({
               open: router.streamCompletions(payload, meter),
-              error: errorFrame,
+              error: AiStreaming.openAiErrorFrame,
               onEnd: Effect.suspend(() =>
                 usage.recordTokens(principal.name, AiWireStream.tokens(meter, payload).totalTokens)
               )

@@ -5,6 +5,7 @@ import * as AiTokens from "../domain/AiTokens.ts"
 import * as AiWireStream from "../domain/AiWireStream.ts"
 import * as AiWireTranslation from "../domain/AiWireTranslation.ts"
 import * as OpenAiWire from "../domain/OpenAiWire.ts"
+import type { ForwardTarget } from "./ProviderHttp.ts"
 
 /** Failures of an upstream attempt, classified (see `services/AiFailures.ts`). */
 export { type Classified, type FailureKind, ProviderFailure } from "../domain/AiFailures.ts"
@@ -107,6 +108,22 @@ export interface CompletionsWire {
    * ask); `false` for the few hosts that reject it, whose streams are then counted locally.
    */
   readonly streamUsage?: boolean | undefined
+  /**
+   * Where the host takes the client's body as it is, when it speaks OpenAI's wire: the router may
+   * then forward requests itself, without effects per request (see `AiForwarding`).
+   */
+  readonly target?: ForwardTarget | undefined
+}
+
+/** A provider's host for bodies forwarded as they are, and how its failures and limits are told. */
+export interface Forwarding {
+  readonly target: ForwardTarget
+  /** Whether streams may ask for usage; see {@link CompletionsWire.streamUsage}. */
+  readonly streamUsage: boolean
+  /** The provider's failure for an upstream error answer or a thrown error. */
+  readonly fail: (error: unknown) => AiFailures.ProviderFailure
+  /** The failure of an attempt that outlived `limitMs`. */
+  readonly timedOut: (what: string, limitMs: number) => AiFailures.ProviderFailure
 }
 
 /** How one forwarded stream is read: its limits, where its tokens are counted, what to remove. */
@@ -173,6 +190,8 @@ export interface AIProviderShape {
     body: OpenAiWire.Request,
     limits?: AttemptLimits
   ) => Effect.Effect<OpenAiWire.Completion & { readonly usage: OpenAiWire.Usage }, AiFailures.ProviderFailure>
+  /** Present when `/v1/chat/completions` is forwarded to an OpenAI-compatible host as it is. */
+  readonly forwarding?: Forwarding | undefined
 }
 
 /** One provider, for code that works with a single one; the gateway's `ModelRouter` holds several. */
@@ -187,12 +206,14 @@ export const make = (minimal: Minimal): AIProviderShape => {
   const name = minimal.name
   const classify = minimal.classify ?? AiFailures.classify
   const fail = (error: unknown) => new AiFailures.ProviderFailure({ provider: name, ...classify(error) })
-  const timedOut = (what: string, limit: Duration.Input) =>
+  const timedOutAfter = (what: string, limitMs: number) =>
     new AiFailures.ProviderFailure({
       provider: name,
       kind: "timeout",
-      message: `${what} took longer than ${Duration.toMillis(Duration.fromInputUnsafe(limit))} ms`
+      message: `${what} took longer than ${limitMs} ms`
     })
+  const timedOut = (what: string, limit: Duration.Input) =>
+    timedOutAfter(what, Duration.toMillis(Duration.fromInputUnsafe(limit)))
   // One whole upstream call: its failures classified, abandoned past `limit`.
   const bounded = <A>(call: Effect.Effect<A, unknown>, what: string, limit: Duration.Input) =>
     call.pipe(
@@ -264,7 +285,23 @@ export const make = (minimal: Minimal): AIProviderShape => {
           Effect.withSpan("AIProvider.embeddings", { attributes: { provider: name, model: body.model } })
         )
 
-  return { name, defaultModel: minimal.defaultModel, chat, stream, models, health, probe, completions, embeddings }
+  const target = minimal.completions?.target
+  const forwarding =
+    target === undefined
+      ? undefined
+      : { target, streamUsage: minimal.completions?.streamUsage !== false, fail, timedOut: timedOutAfter }
+  return {
+    name,
+    defaultModel: minimal.defaultModel,
+    chat,
+    stream,
+    models,
+    health,
+    probe,
+    completions,
+    embeddings,
+    forwarding
+  }
 }
 
 /**

@@ -18,6 +18,15 @@ export interface UpstreamResponse {
   readonly body: AsyncIterable<Uint8Array>
 }
 
+/** Where an OpenAI-compatible host takes requests forwarded as they are, and how it is authenticated. */
+export interface ForwardTarget {
+  readonly http: ProviderHttpShape
+  /** The URL of an operation for a model (Azure names its deployments in the path). */
+  readonly url: (operation: "chat/completions" | "embeddings", model: string) => string
+  /** The host's authentication and any headers it needs besides the JSON content type. */
+  readonly headers: Readonly<Record<string, string>>
+}
+
 /**
  * The HTTP client the AI providers forward requests with, bytes in and bytes out. Runtimes supply
  * the fastest they have (on Node, a keep-alive connection pool); `fromFetch` serves everywhere else.

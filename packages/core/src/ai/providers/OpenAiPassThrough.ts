@@ -2,18 +2,12 @@ import { Effect, Exit, Stream } from "effect"
 import { noTrace, propagationHeaders } from "../../observability/Tracing.ts"
 import * as OpenAiWire from "../domain/OpenAiWire.ts"
 import type { CompletionsWire, Minimal } from "../ports/AIProvider.ts"
-import type { ProviderHttpShape, UpstreamResponse } from "../ports/ProviderHttp.ts"
+import type { ForwardTarget, UpstreamResponse } from "../ports/ProviderHttp.ts"
 
-/** Where an OpenAI-compatible host takes chat completions, and how it is authenticated. */
-export interface Target {
-  readonly http: ProviderHttpShape
-  /** The URL of an operation for a model (Azure names its deployments in the path). */
-  readonly url: (operation: "chat/completions" | "embeddings", model: string) => string
-  /** The host's authentication and any headers it needs besides the JSON content type. */
-  readonly headers: Readonly<Record<string, string>>
-}
+export type Target = ForwardTarget
 
-const readText = async (body: AsyncIterable<Uint8Array>): Promise<string> => {
+/** A response body as text. */
+export const readText = async (body: AsyncIterable<Uint8Array>): Promise<string> => {
   const decoder = new TextDecoder()
   let text = ""
   for await (const chunk of body) text += decoder.decode(chunk, { stream: true })
@@ -21,7 +15,7 @@ const readText = async (body: AsyncIterable<Uint8Array>): Promise<string> => {
 }
 
 /** An upstream error answer in the shape `AiFailures.classify` reads from the SDKs' errors. */
-const failed = async (response: UpstreamResponse) => {
+export const failed = async (response: UpstreamResponse) => {
   const text = await readText(response.body)
   let error: unknown
   try {
@@ -37,7 +31,8 @@ const failed = async (response: UpstreamResponse) => {
   }
 }
 
-const usageIn = (json: string): OpenAiWire.Usage | undefined => {
+/** The usage of a whole answer, when it reports one. */
+export const usageIn = (json: string): OpenAiWire.Usage | undefined => {
   try {
     return OpenAiWire.usageOf((JSON.parse(json) as { usage?: unknown }).usage)
   } catch {
@@ -79,6 +74,7 @@ export const wire = (target: Target): CompletionsWire & Required<Pick<Minimal, "
       })
     )
   return {
+    target,
     complete: whole("chat/completions"),
     embeddings: whole("embeddings"),
     stream: (body: OpenAiWire.Body) =>

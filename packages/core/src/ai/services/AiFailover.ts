@@ -53,12 +53,83 @@ const exhausted = (
   })
 }
 
+/** What the failover loop does next. */
+export type Step =
+  | { readonly _tag: "Attempt"; readonly state: Routing.ProviderState; readonly model: string }
+  | { readonly _tag: "Pause"; readonly ms: number }
+  | { readonly _tag: "Exhausted"; readonly error: RouteError }
+
+/** The decisions of one request's failover loop, for runtimes to drive with or without effects. */
+export interface Plan {
+  readonly deadline: number
+  /** The failed attempts so far. */
+  readonly failures: ReadonlyArray<ProviderFailure>
+  readonly next: (now: number) => Step
+  /** Records a failed attempt; answers the error that ends the request when no other attempt can help. */
+  readonly failed: (state: Routing.ProviderState, model: string, failure: ProviderFailure) => RouteError | undefined
+}
+
 /**
- * The failover loop over `candidates` (already in strategy order). One budget per request, attempts
+ * The failover plan over `candidates` (already in strategy order). One budget per request, attempts
  * plus a deadline, shared by retries and fallbacks: each attempt goes to the next eligible candidate,
  * and only when all have failed once does a provider get a second try, after a pause that doubles
  * each round. Upstream calls are therefore bounded by `maxAttempts`, never multiplied.
  */
+export const plan = (
+  context: Context,
+  candidates: ReadonlyArray<Routing.ProviderState>,
+  /** The model the client named, if any. */
+  request: { readonly model?: string | undefined },
+  startedAt: number
+): Plan => {
+  const { maxAttempts, deadlineMs } = context.settings
+  const deadline = startedAt + deadlineMs
+  const failures: Array<ProviderFailure> = []
+  let tried = new Set<Routing.ProviderState>()
+  // Providers that cannot serve this request at all: retrying them would only spend the budget.
+  const excluded = new Set<Routing.ProviderState>()
+  let round = 0
+  const exhaustedAt = (now: number): Step => ({
+    _tag: "Exhausted",
+    error: exhausted(context, request.model, failures, candidates, now, deadline)
+  })
+  return {
+    deadline,
+    failures,
+    next: (now) => {
+      if (failures.length >= maxAttempts || now >= deadline) return exhaustedAt(now)
+      const eligible = candidates.filter(
+        (state) =>
+          !excluded.has(state) && Routing.isEligible(state, now) && context.modelFor(state, request.model) !== undefined
+      )
+      if (eligible.length === 0) return exhaustedAt(now)
+      const state = eligible.find((candidate) => !tried.has(candidate))
+      if (state === undefined) {
+        round += 1
+        tried = new Set()
+        return { _tag: "Pause", ms: Math.min(100 * 2 ** (round - 1), deadline - now) }
+      }
+      tried.add(state)
+      return { _tag: "Attempt", state, model: context.modelFor(state, request.model)! }
+    },
+    failed: (state, model, failure) => {
+      failures.push(failure)
+      if (!canFailOver(failure.kind)) {
+        return new Errors.AiRequestRejected({
+          message: `The AI provider refused the request: ${failure.message}`,
+          details: { provider: failure.provider, upstream_status: failure.status ?? null }
+        })
+      }
+      if (failure.kind === "not_found" || failure.kind === "auth") excluded.add(state)
+      if (failure.kind === "not_found" && state.models !== undefined) {
+        state.models = state.models.filter((known) => known !== model)
+      }
+      return undefined
+    }
+  }
+}
+
+/** The failover loop of {@link plan}, with one effect per upstream call (`attempt`). */
 export const run = <A, R>(
   context: Context,
   candidates: ReadonlyArray<Routing.ProviderState>,
@@ -68,45 +139,17 @@ export const run = <A, R>(
   attempt: (state: Routing.ProviderState, model: string, deadline: number) => Effect.Effect<A, ProviderFailure, R>
 ): Effect.Effect<{ readonly value: A; readonly attempts: number }, RouteError, R> =>
   Effect.gen(function* () {
-    const { maxAttempts, deadlineMs } = context.settings
-    let now = yield* Clock.currentTimeMillis
-    const deadline = now + deadlineMs
-    const failures: Array<ProviderFailure> = []
-    let tried = new Set<Routing.ProviderState>()
-    // Providers that cannot serve this request at all: retrying them would only spend the budget.
-    const excluded = new Set<Routing.ProviderState>()
-    let round = 0
-    while (failures.length < maxAttempts && now < deadline) {
-      const eligible = candidates.filter(
-        (state) =>
-          !excluded.has(state) && Routing.isEligible(state, now) && context.modelFor(state, request.model) !== undefined
-      )
-      if (eligible.length === 0) break
-      const state = eligible.find((candidate) => !tried.has(candidate))
-      if (state === undefined) {
-        round += 1
-        tried = new Set()
-        yield* Effect.sleep(Math.min(100 * 2 ** (round - 1), deadline - now))
-        now = yield* Clock.currentTimeMillis
+    const steps = plan(context, candidates, request, yield* Clock.currentTimeMillis)
+    while (true) {
+      const step = steps.next(yield* Clock.currentTimeMillis)
+      if (step._tag === "Exhausted") return yield* Effect.fail(step.error)
+      if (step._tag === "Pause") {
+        yield* Effect.sleep(step.ms)
         continue
       }
-      tried.add(state)
-      const model = context.modelFor(state, request.model)!
-      const result = yield* Effect.result(attempt(state, model, deadline))
-      if (Result.isSuccess(result)) return { value: result.success, attempts: failures.length + 1 }
-      const failure = result.failure
-      failures.push(failure)
-      if (!canFailOver(failure.kind)) {
-        return yield* new Errors.AiRequestRejected({
-          message: `The AI provider refused the request: ${failure.message}`,
-          details: { provider: failure.provider, upstream_status: failure.status ?? null }
-        })
-      }
-      if (failure.kind === "not_found" || failure.kind === "auth") excluded.add(state)
-      if (failure.kind === "not_found" && state.models !== undefined) {
-        state.models = state.models.filter((known) => known !== model)
-      }
-      now = yield* Clock.currentTimeMillis
+      const result = yield* Effect.result(attempt(step.state, step.model, steps.deadline))
+      if (Result.isSuccess(result)) return { value: result.success, attempts: steps.failures.length + 1 }
+      const final = steps.failed(step.state, step.model, result.failure)
+      if (final !== undefined) return yield* Effect.fail(final)
     }
-    return yield* Effect.fail(exhausted(context, request.model, failures, candidates, now, deadline))
   })

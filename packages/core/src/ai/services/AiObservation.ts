@@ -24,6 +24,23 @@ export interface AiObservation {
   readonly countStream: (opened: OpenedStream) => OpenedStream
   /** `opened` (OpenAI's wire) with the tokens `meter` counted, once the stream has ended. */
   readonly countWireStream: (opened: OpenedStream<string>, meter: Meter) => OpenedStream<string>
+  /**
+   * The same accounting as `attempts` for a runtime that calls providers without effects (and
+   * without spans: it runs only while tracing is off). One recorder per routed request.
+   */
+  readonly recorder: (streaming: boolean) => AttemptRecorder
+  /** Counts the tokens of an answer. */
+  readonly tokens: (provider: string, model: string, usage: Usage | undefined) => void
+}
+
+/** How an attempt ended: an answer (with its usage when known), a failure, or nothing (interrupted). */
+export type Outcome =
+  | { readonly _tag: "Answered"; readonly usage: Usage | undefined }
+  | { readonly _tag: "Failed"; readonly failure: ProviderFailure | undefined }
+
+/** Records the attempts of one routed request: `begin` one, and call what it answers when it ends. */
+export interface AttemptRecorder {
+  readonly begin: (provider: string, model: string) => (outcome: Outcome) => void
 }
 
 /** Token counts, as both the port's and OpenAI's wire usage carry them. */
@@ -48,11 +65,21 @@ const spanned =
       attributes: { "ai.provider": state.provider.name, "ai.model": model, "ai.streaming": streaming }
     })
 
+const unrecorded: AttemptRecorder = { begin: () => () => {} }
+
 /** Spans only: the router's observation when metrics are off. */
 const tracedOnly: AiObservation = {
   attempts: spanned,
   countStream: (opened) => opened,
-  countWireStream: (opened) => opened
+  countWireStream: (opened) => opened,
+  recorder: () => unrecorded,
+  tokens: () => {}
+}
+
+const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Outcome => {
+  if (Exit.isSuccess(exit)) return { _tag: "Answered", usage: (exit.value as { readonly usage?: Usage }).usage }
+  const failure = Cause.squash(exit.cause)
+  return { _tag: "Failed", failure: failure instanceof ProviderFailure ? failure : undefined }
 }
 
 /**
@@ -107,30 +134,36 @@ export const make = (registry: Registry | undefined, states: ReadonlyArray<Routi
     tokenCount.inc([provider, model, "output"], usage.completionTokens)
   }
 
-  const attempts = <A, R>(streaming: boolean, attempt: Attempt<A, R>): Attempt<A, R> => {
+  const recorder = (streaming: boolean): AttemptRecorder => {
     // The attempt before this one, when it failed in a way the router fails over from.
     let failed: readonly [string, string] | undefined
-    return spanned(streaming, (state, model, deadline) => {
-      if (failed !== undefined) failovers.inc(failed)
-      failed = undefined
-      const started = performance.now()
-      const provider = state.provider.name
-      return Effect.onExit(attempt(state, model, deadline), (exit) =>
-        Effect.sync(() => {
+    return {
+      begin: (provider, model) => {
+        if (failed !== undefined) failovers.inc(failed)
+        failed = undefined
+        const started = performance.now()
+        return (outcome) => {
           const seconds = (performance.now() - started) / 1000
-          if (Exit.isSuccess(exit)) {
+          if (outcome._tag === "Answered") {
             requests.inc([provider, model, "success"])
             latency.observe([provider, model], seconds)
             if (streaming) firstToken.observe([provider, model], seconds)
-            tokens(provider, model, (exit.value as { readonly usage?: Usage | undefined }).usage)
+            tokens(provider, model, outcome.usage)
             return
           }
-          const failure = Cause.squash(exit.cause)
-          const kind = failure instanceof ProviderFailure ? failure.kind : "interrupted"
-          requests.inc([provider, model, kind])
-          if (failure instanceof ProviderFailure && canFailOver(failure.kind)) failed = [provider, model]
-        })
-      )
+          const failure = outcome.failure
+          requests.inc([provider, model, failure?.kind ?? "interrupted"])
+          if (failure !== undefined && canFailOver(failure.kind)) failed = [provider, model]
+        }
+      }
+    }
+  }
+
+  const attempts = <A, R>(streaming: boolean, attempt: Attempt<A, R>): Attempt<A, R> => {
+    const recorded = recorder(streaming)
+    return spanned(streaming, (state, model, deadline) => {
+      const end = recorded.begin(state.provider.name, model)
+      return Effect.onExit(attempt(state, model, deadline), (exit) => Effect.sync(() => end(outcomeOf(exit))))
     })
   }
 
@@ -152,5 +185,5 @@ export const make = (registry: Registry | undefined, states: ReadonlyArray<Routi
     rest: Stream.onExit(opened.rest, () => Effect.sync(() => tokens(opened.provider, opened.model, meter.usage)))
   })
 
-  return { attempts, countStream, countWireStream }
+  return { attempts, countStream, countWireStream, recorder, tokens }
 }

@@ -9,6 +9,7 @@ import type { AIProviderShape, ChatRequest, CountedCompletion } from "../ports/A
 import * as ProviderHttp from "../ports/ProviderHttp.ts"
 import { attemptCall, attemptStream, type OpenedStream } from "./AiAttempts.ts"
 import * as AiFailover from "./AiFailover.ts"
+import * as AiForwarding from "./AiForwarding.ts"
 import * as AiHealth from "./AiHealth.ts"
 import * as AiObservation from "./AiObservation.ts"
 import * as AiProviders from "./AiProviders.ts"
@@ -109,6 +110,11 @@ export interface ModelRouterShape {
   readonly embeddings: (body: OpenAiWire.Request) => Effect.Effect<RoutedWireCompletion, RouteError>
   /** Providers, their availability from cached health probes, and their models. */
   readonly status: Effect.Effect<Status>
+  /**
+   * `/v1/chat/completions` without effects per request, for runtimes that serve it so; present only
+   * when every provider forwards bodies as they are (see `AiForwarding`).
+   */
+  readonly forwarder?: AiForwarding.Forwarder | undefined
   /** Every model served, with the provider that serves it first in priority order. */
   readonly models: Effect.Effect<ReadonlyArray<{ readonly id: string; readonly provider: string }>>
 }
@@ -154,35 +160,45 @@ export const make = (providers: ReadonlyArray<AIProviderShape>, settings: Settin
 
     const servedModels = () => [...new Set(states.flatMap((state) => state.models ?? []))]
 
-    const candidatesFor = (requested: string | undefined) =>
-      Effect.gen(function* () {
-        if (states.length === 0) {
-          return yield* new Errors.AiNotConfigured({
-            message: "No AI provider is configured on this gateway",
-            details: {
-              hint: "Set LMSTUDIO_ENABLED, OPENAI_API_KEY, ANTHROPIC_API_KEY or AZURE_OPENAI_* (docs: AI gateway)"
-            }
-          })
+    const notConfigured = () =>
+      new Errors.AiNotConfigured({
+        message: "No AI provider is configured on this gateway",
+        details: {
+          hint: "Set LMSTUDIO_ENABLED, OPENAI_API_KEY, ANTHROPIC_API_KEY or AZURE_OPENAI_* (docs: AI gateway)"
         }
-        yield* health.ensureKnown
-        if (requested === undefined) {
-          const withDefault = states.filter((state) => modelFor(state, undefined) !== undefined)
-          if (withDefault.length > 0) return withDefault
-          return yield* new Errors.AiUnavailable({
-            message: "No AI provider has a default model yet (none answered its health probe); name a model",
-            details: { providers: states.map((state) => state.provider.name) }
-          })
-        }
-        // A provider whose models are not known yet may serve it; an upstream 404 will tell.
-        const serving = states.filter((state) => state.models === undefined || state.models.includes(requested))
-        if (serving.length === 0) {
-          return yield* new Errors.ModelNotAvailable({
-            message: `No provider serves the model '${requested}'`,
-            details: { model: requested, available_models: servedModels() }
-          })
-        }
-        return serving
       })
+
+    // The candidates once the providers' models are known, or why there are none.
+    const candidatesOf = (requested: string | undefined): ReadonlyArray<Routing.ProviderState> | RouteError => {
+      if (states.length === 0) return notConfigured()
+      if (requested === undefined) {
+        const withDefault = states.filter((state) => modelFor(state, undefined) !== undefined)
+        if (withDefault.length > 0) return withDefault
+        return new Errors.AiUnavailable({
+          message: "No AI provider has a default model yet (none answered its health probe); name a model",
+          details: { providers: states.map((state) => state.provider.name) }
+        })
+      }
+      // A provider whose models are not known yet may serve it; an upstream 404 will tell.
+      const serving = states.filter((state) => state.models === undefined || state.models.includes(requested))
+      if (serving.length === 0) {
+        return new Errors.ModelNotAvailable({
+          message: `No provider serves the model '${requested}'`,
+          details: { model: requested, available_models: servedModels() }
+        })
+      }
+      return serving
+    }
+
+    const candidatesFor = (requested: string | undefined) =>
+      states.length === 0
+        ? Effect.fail(notConfigured())
+        : Effect.flatMap(health.ensureKnown, () => {
+            const candidates = candidatesOf(requested)
+            return Array.isArray(candidates)
+              ? Effect.succeed(candidates as ReadonlyArray<Routing.ProviderState>)
+              : Effect.fail(candidates as RouteError)
+          })
 
     const failover = { settings, modelFor, servedModels }
 
@@ -319,8 +335,24 @@ export const make = (providers: ReadonlyArray<AIProviderShape>, settings: Settin
       return [...seen].map(([id, provider]) => ({ id, provider }))
     })
 
+    const forwarder = AiForwarding.make({
+      states,
+      settings,
+      failover,
+      observation,
+      candidatesOf,
+      nextTurn: () => turn++,
+      refreshIfStale: () => {
+        const now = Date.now()
+        if (states.some((state) => now - (state.probedAt ?? 0) >= settings.healthIntervalMs)) {
+          Effect.runFork(health.refresh)
+        }
+      }
+    })
+
     return ModelRouter.of({
       enabled: states.length > 0,
+      forwarder,
       chat,
       stream,
       completions,
