@@ -76,6 +76,10 @@ const answerAi = (response: ServerResponse, forwarded: Promise<AiLane.LaneAnswer
       answer = settled
       if (!AiLane.isStreamed(settled)) return write(response, settled)
       if (response.destroyed) return settled.cancel()
+      // The head, the first events and, when the upstream has already finished, the end leave in
+      // one write: each write on a socket costs a system call and a packet.
+      response.cork()
+      setImmediate(() => response.uncork())
       response.writeHead(settled.status, { ...settled.headers, "content-type": settled.contentType })
       return pump(response, settled)
     },
