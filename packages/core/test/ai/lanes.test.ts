@@ -28,6 +28,7 @@ import { adminKey, openAiEnv } from "./support.ts"
  */
 const aiKey = ApiKeyFormat.generate()
 const readerKey = ApiKeyFormat.generate()
+const scarceKey = ApiKeyFormat.generate()
 
 let lanes: Gateway.Lanes["Service"]
 let upstream: Upstream
@@ -36,16 +37,21 @@ beforeAll(async () => {
   upstream = await startUpstream()
   upstream.on("/v1/models", openAiModels("gpt-test"))
   const secret = await KeyHash.importSecret(adminKey)
-  const stored = async (name: string, key: string, permissions: ReadonlyArray<string>) => ({
+  const stored = async (name: string, key: string, permissions: ReadonlyArray<string>, rateLimit = 1_000_000) => ({
     name,
     hash: await KeyHash.hash(secret, key),
     last4: key.slice(-4),
     permissions,
-    rateLimit: 1_000_000,
+    rateLimit,
     createdAt: "2026-01-01T00:00:00Z",
     isActive: true
   })
-  const keys = [await stored("ai-app", aiKey, ["canUseAI"]), await stored("reader", readerKey, ["canReadProjects"])]
+  const keys = [
+    await stored("ai-app", aiKey, ["canUseAI"]),
+    await stored("reader", readerKey, ["canReadProjects"]),
+    // Two requests per window: one to fill the key cache, one answered by the AI lane.
+    await stored("scarce", scarceKey, ["canUseAI"], 2)
+  ]
   const context = await Effect.runPromise(
     Layer.buildWithScope(
       Gateway.layerApp.pipe(
@@ -73,7 +79,7 @@ beforeAll(async () => {
   // A key's first request takes the complete lane, which verifies it and fills the key cache; the
   // first AI request waits for the providers' first health probe.
   upstream.on("/v1/chat/completions", openAiCompletion("warm"))
-  for (const key of [aiKey, readerKey]) await complete(post(key, { model: "gpt-test", messages: [] }))
+  for (const key of [aiKey, readerKey, scarceKey]) await complete(post(key, { model: "gpt-test", messages: [] }))
   await complete(post(aiKey, { model: "gpt-test", messages: [{ role: "user", content: "hi" }] }))
 })
 afterAll(async () => {
@@ -240,6 +246,27 @@ describe("the AI lane", () => {
   ]
   it.each(left)("leaves %s to the complete lane", async (_, request) => {
     expect(await viaAiLane(request)).toBeUndefined()
+  })
+
+  it("refuses a key over its limit before reading the body or calling the upstream", async () => {
+    upstream.on("/v1/chat/completions", openAiCompletion("ok"))
+    upstream.received.length = 0
+    expect((await viaAiLane(post(scarceKey, chat)))?.status).toBe(200)
+    let read = false
+    const served = lanes.ai?.(
+      post(scarceKey, chat),
+      async () => {
+        read = true
+        return JSON.stringify(chat)
+      },
+      new AbortController().signal
+    )
+    const answer = await served
+    expect(answer?.status).toBe(429)
+    expect(answer !== undefined && !isStreamed(answer) && JSON.parse(answer.body!).error.details.policy).toBe("key")
+    expect(answer?.headers["retry-after"]).toMatch(/^\d+$/)
+    expect(read).toBe(false)
+    expect(upstream.received).toHaveLength(1)
   })
 
   it("cancels the upstream request when the client leaves mid-stream", async () => {
