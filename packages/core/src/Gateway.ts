@@ -25,6 +25,7 @@ import * as DirectLane from "./http/DirectLane.ts"
 import * as DocsPage from "./http/DocsPage.ts"
 import * as Edge from "./http/Edge.ts"
 import * as EdgeTracing from "./http/EdgeTracing.ts"
+import type * as Exchange from "./http/Exchange.ts"
 import { Hooks } from "./http/Hooks.ts"
 import * as RequestMetrics from "./http/RequestMetrics.ts"
 import * as RouteCollector from "./http/RouteCollector.ts"
@@ -169,43 +170,39 @@ const compile = Effect.gen(function* () {
   // The embedder's hooks and the request spans see every request through the complete lane: with
   // hooks or tracing on, the direct lane stands aside.
   const hooked = hooks.onRequest !== undefined || hooks.onResponse !== undefined
+  // What the lanes beside the complete one settle and account requests with.
+  const edge: Exchange.LaneEdge = {
+    docsUrl: config.docsUrl,
+    authenticate: authentication.authenticate,
+    rateLimiter,
+    rateLimitClass,
+    usage,
+    accessLog: Context.get(context, Edge.AccessLog),
+    observe,
+    cors: { origins: config.corsOrigins },
+    trustProxy: config.trustProxy
+  }
   const direct =
     hooked || tracing
       ? () => undefined
       : DirectLane.make({
+          ...edge,
           api: Api,
           groups: groups as Context.Context<never>,
           authentication: Authenticated,
           context,
-          docsUrl: config.docsUrl,
-          authenticate: authentication.authenticate,
-          rateLimiter,
-          rateLimitClass,
-          usage,
-          accessLog: Context.get(context, Edge.AccessLog),
-          cors: { origins: config.corsOrigins },
-          trustProxy: config.trustProxy,
-          validate: ConditionalResponses.validate(conditional),
-          observe
+          validate: ConditionalResponses.validate(conditional)
         })
   const forwarder = Context.get(groups as Context.Context<ModelRouter.ModelRouter>, ModelRouter.ModelRouter).forwarder
   const ai =
     hooked || tracing || forwarder === undefined
       ? undefined
       : AiLane.make({
+          ...edge,
           forwarder,
           // The AI routes' `Usage` is this recorder's (`AiRoutes`): tokens go to it directly.
           recordTokens: usage.recordTokens,
-          docsUrl: config.docsUrl,
-          maxBodyBytes: config.maxBodyBytes,
-          authenticate: authentication.authenticate,
-          rateLimiter,
-          rateLimitClass,
-          requests: usage,
-          accessLog: Context.get(context, Edge.AccessLog),
-          observe,
-          cors: { origins: config.corsOrigins },
-          trustProxy: config.trustProxy
+          maxBodyBytes: config.maxBodyBytes
         })
   const app = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const head = {

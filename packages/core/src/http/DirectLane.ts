@@ -6,14 +6,10 @@ import { CurrentPrincipal } from "../access/http/Middleware.ts"
 import { refusal } from "../access/http/MiddlewareLive.ts"
 import { RequiredPermission } from "../access/http/RequiredPermission.ts"
 import type * as RateLimiter from "../access/services/RateLimiter.ts"
-import type { UsageRecorderShape } from "../access/services/UsageRecorder.ts"
 import { boundedCache, boundedMemo } from "../BoundedMemo.ts"
-import type * as Errors from "../errors/Errors.ts"
 import type { GatewayErrorShape } from "../errors/GatewayError.ts"
-import type * as Cors from "./Cors.ts"
 import * as CorsPolicy from "./Cors.ts"
 import { Direct, plainOf } from "./Direct.ts"
-import type { RequestRecord } from "./Edge.ts"
 import * as EdgeAnswers from "./EdgeAnswers.ts"
 import * as ErrorEnvelope from "./ErrorEnvelope.ts"
 import * as Exchange from "./Exchange.ts"
@@ -211,7 +207,7 @@ interface InFlight extends Exchange.Answered {
   readonly input: object
 }
 
-export interface LaneOptions<Id extends string, Groups extends HttpApiGroup.Constraint> {
+export interface LaneOptions<Id extends string, Groups extends HttpApiGroup.Constraint> extends Exchange.LaneEdge {
   readonly api: HttpApi.HttpApi<Id, Groups>
   /** The built handler groups (`HttpApiBuilder.group` layers), where each endpoint's handler is found. */
   readonly groups: Context.Context<never>
@@ -219,18 +215,6 @@ export interface LaneOptions<Id extends string, Groups extends HttpApiGroup.Cons
   readonly authentication: unknown
   /** What handlers run with: the services of the gateway, the logger, the access log. */
   readonly context: Context.Context<never>
-  readonly docsUrl: string
-  readonly authenticate: (
-    credential: string
-  ) => Effect.Effect<Principal, Errors.Unauthorized | Errors.ServiceUnavailable>
-  readonly rateLimiter: RateLimiter.RateLimiterShape
-  readonly rateLimitClass: (path: string) => "none" | "public" | "ai" | "api"
-  readonly usage: UsageRecorderShape
-  readonly accessLog: (entry: Exchange.AccessLogEntry) => void
-  /** Told of every answered request (metrics), as the complete lane tells it. */
-  readonly observe?: ((record: RequestRecord) => void) | undefined
-  readonly cors: Cors.CorsPolicy
-  readonly trustProxy: boolean
   readonly validate: (
     method: string,
     path: string,

@@ -15,21 +15,8 @@ import { type HooksShape, principalFacts } from "./Hooks.ts"
 import { RequestScope, type RequestScopeShape } from "./RequestScope.ts"
 import type * as RouteTable from "./RouteTable.ts"
 
-export type { AccessLogEntry } from "./Exchange.ts"
+export type { AccessLogEntry, RequestRecord } from "./Exchange.ts"
 export { securityHeaders, versionPrefix } from "./Exchange.ts"
-
-/** What the edge tells its observer (metrics) about each request, once, when it has answered. */
-export interface RequestRecord {
-  /** The matched route's template (`/projects/:projectId`), never the raw path; `undefined` when none matched. */
-  readonly route: string | undefined
-  readonly method: string
-  readonly status: number
-  readonly durationMs: number
-  /** The rate-limit policy that refused the request (`ip`, `key`, `ai`, `unauthenticated`, `public`, `store_unavailable`). */
-  readonly refusedBucket: string | undefined
-  /** The outcome of checking the bearer credential, when one was sent. */
-  readonly authentication: Exit.Exit<Principal, Errors.Unauthorized | Errors.ServiceUnavailable> | undefined
-}
 
 /** Where access-log entries go; each runtime adapter supplies its own (pino on Node, console on Workers). */
 export const AccessLog = Context.Reference<(entry: Exchange.AccessLogEntry) => void>(
@@ -74,7 +61,7 @@ export interface EdgeOptions {
   /** The embedder's hooks (`Hooks.ts`); each costs nothing when absent. */
   readonly hooks?: HooksShape | undefined
   /** Called once per answered request (metrics); absent, nothing is recorded. */
-  readonly observe?: ((record: RequestRecord) => void) | undefined
+  readonly observe?: ((record: Exchange.RequestRecord) => void) | undefined
 }
 
 // What the hooks are told of a request: never its credential.

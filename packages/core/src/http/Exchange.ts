@@ -1,7 +1,9 @@
+import type { Effect, Exit } from "effect"
 import type { Principal } from "../access/domain/Permissions.ts"
 import * as RateLimiter from "../access/services/RateLimiter.ts"
 import type { UsageRecorderShape } from "../access/services/UsageRecorder.ts"
 import { boundedMemo } from "../BoundedMemo.ts"
+import type * as Errors from "../errors/Errors.ts"
 import { redactPath } from "../logging/Redaction.ts"
 import * as Cors from "./Cors.ts"
 import { newRequestId } from "./RequestScope.ts"
@@ -78,6 +80,35 @@ export const refusedBucket = (verdict: RateLimiter.Verdict | undefined): string 
     : verdict.storeUnavailable
       ? "store_unavailable"
       : verdict.binding?.policy
+
+/** What the edge tells its observer (metrics) about each request, once, when it has answered. */
+export interface RequestRecord {
+  /** The matched route's template (`/projects/:projectId`), never the raw path; `undefined` when none matched. */
+  readonly route: string | undefined
+  readonly method: string
+  readonly status: number
+  readonly durationMs: number
+  /** The rate-limit policy that refused the request (`ip`, `key`, `ai`, `unauthenticated`, `public`, `store_unavailable`). */
+  readonly refusedBucket: string | undefined
+  /** The outcome of checking the bearer credential, when one was sent. */
+  readonly authentication: Exit.Exit<Principal, Errors.Unauthorized | Errors.ServiceUnavailable> | undefined
+}
+
+/** What the edge's lanes need to settle a request from its head and account its answer. */
+export interface LaneEdge {
+  readonly docsUrl: string
+  readonly authenticate: (
+    credential: string
+  ) => Effect.Effect<Principal, Errors.Unauthorized | Errors.ServiceUnavailable>
+  readonly rateLimiter: RateLimiter.RateLimiterShape
+  readonly rateLimitClass: (path: string) => "none" | "public" | "ai" | "api"
+  readonly usage: UsageRecorderShape
+  readonly accessLog: (entry: AccessLogEntry) => void
+  /** Told of every answered request (metrics), as the complete lane tells it. */
+  readonly observe?: ((record: RequestRecord) => void) | undefined
+  readonly cors: Cors.CorsPolicy
+  readonly trustProxy: boolean
+}
 
 /** What the edge knows of a request when it answers it. */
 export interface Answered {

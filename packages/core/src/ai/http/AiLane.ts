@@ -1,12 +1,10 @@
 import { Effect, Exit, Schema } from "effect"
 import * as Permissions from "../../access/domain/Permissions.ts"
 import type * as RateLimiter from "../../access/services/RateLimiter.ts"
-import type { UsageRecorderShape } from "../../access/services/UsageRecorder.ts"
 import * as Errors from "../../errors/Errors.ts"
 import { type GatewayErrorShape, isGatewayError } from "../../errors/GatewayError.ts"
 import * as CorsPolicy from "../../http/Cors.ts"
 import type { Answer, RequestHead } from "../../http/DirectLane.ts"
-import type { RequestRecord } from "../../http/Edge.ts"
 import * as EdgeAnswers from "../../http/EdgeAnswers.ts"
 import * as ErrorEnvelope from "../../http/ErrorEnvelope.ts"
 import * as Exchange from "../../http/Exchange.ts"
@@ -51,20 +49,11 @@ export type BodyReader = (maxBytes: number) => Promise<string | undefined>
 /** The lane's entry: `undefined` when the request is not this lane's (nothing has been read). */
 export type AiLane = (head: RequestHead, body: BodyReader, signal: AbortSignal) => Promise<LaneAnswer> | undefined
 
-export interface LaneOptions {
+export interface LaneOptions extends Exchange.LaneEdge {
   readonly forwarder: Forwarder
   /** Adds tokens to a key's usage. */
   readonly recordTokens: (keyName: string, tokens: number) => void
-  readonly docsUrl: string
   readonly maxBodyBytes: number
-  readonly authenticate: (credential: string) => Effect.Effect<Permissions.Principal, unknown>
-  readonly rateLimiter: RateLimiter.RateLimiterShape
-  readonly rateLimitClass: (path: string) => "none" | "public" | "ai" | "api"
-  readonly requests: UsageRecorderShape
-  readonly accessLog: (entry: Exchange.AccessLogEntry) => void
-  readonly observe?: ((record: RequestRecord) => void) | undefined
-  readonly cors: CorsPolicy.CorsPolicy
-  readonly trustProxy: boolean
 }
 
 const route = "/v1/chat/completions"
@@ -79,7 +68,7 @@ interface InFlight extends Exchange.Answered {
 /** The lane over `options.forwarder`. */
 export const make = (options: LaneOptions): AiLane => {
   const finish = (flight: InFlight, status: number, headers: Record<string, string>) => {
-    Exchange.account(flight, status, options.requests, options.accessLog)
+    Exchange.account(flight, status, options.usage, options.accessLog)
     options.observe?.({
       route,
       method: "POST",

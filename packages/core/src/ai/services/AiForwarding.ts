@@ -123,8 +123,27 @@ export const make = (parts: RouterParts): Forwarder | undefined => {
     else Routing.failed(state, failure, Date.now(), settings.breaker)
   }
 
-  const bodyFor = (body: OpenAiWire.Body, text: string, sent: OpenAiWire.Body, model: string) =>
-    sent === body && model === body.model ? text : JSON.stringify(OpenAiWire.withModel(sent, model))
+  // The chat completion `sent` to `state` for `model`: the client's own text when nothing changed.
+  // An error answer fails with the provider's classification of it.
+  const send = async (
+    state: Routing.ProviderState,
+    model: string,
+    client: { readonly body: OpenAiWire.Body; readonly text: string },
+    sent: OpenAiWire.Body,
+    signal: AbortSignal
+  ) => {
+    const forwarding = forwardingOf(state)
+    const response = await forwarding.target.http.send({
+      url: forwarding.target.url("chat/completions", model),
+      method: "POST",
+      headers: headers.get(state)!,
+      body:
+        sent === client.body && model === sent.model ? client.text : JSON.stringify(OpenAiWire.withModel(sent, model)),
+      signal
+    })
+    if (response.status >= 300) throw forwarding.fail(await OpenAiPassThrough.failed(response))
+    return response
+  }
 
   const route = async <A extends object>(
     body: OpenAiWire.Body,
@@ -170,14 +189,7 @@ export const make = (parts: RouterParts): Forwarder | undefined => {
       Routing.begin(state)
       let failure: ProviderFailure | Abandoned | undefined
       try {
-        const response = await forwarding.target.http.send({
-          url: forwarding.target.url("chat/completions", model),
-          method: "POST",
-          headers: headers.get(state)!,
-          body: bodyFor(body, text, body, model),
-          signal: call.signal
-        })
-        if (response.status >= 300) throw forwarding.fail(await OpenAiPassThrough.failed(response))
+        const response = await send(state, model, { body, text }, body, call.signal)
         const json = await OpenAiPassThrough.readText(response.body)
         Routing.recordLatency(state, Date.now() - started)
         return { json, usage: OpenAiPassThrough.usageIn(json) ?? AiWireTranslation.countCompletion(body, json) }
@@ -266,14 +278,7 @@ export const make = (parts: RouterParts): Forwarder | undefined => {
       }
       let head: string | undefined
       try {
-        const response = await forwarding.target.http.send({
-          url: forwarding.target.url("chat/completions", model),
-          method: "POST",
-          headers: headers.get(state)!,
-          body: bodyFor(body, text, sent, model),
-          signal: call.signal
-        })
-        if (response.status >= 300) throw forwarding.fail(await OpenAiPassThrough.failed(response))
+        const response = await send(state, model, { body, text }, sent, call.signal)
         iterator = response.body[Symbol.asyncIterator]()
         head = await pull()
         if (head === undefined) {
