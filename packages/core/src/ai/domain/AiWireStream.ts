@@ -111,8 +111,24 @@ export const scanner = (options: ScannerOptions): Scanner => {
     return kept
   }
 
+  // A batch whose only event to read is one usage chunk (a stream's usual last batch): that event is
+  // found and read alone, the others pass without being split apart.
+  const readUsage = (batch: string): string => {
+    const found = usageObject.exec(batch)
+    if (found === null) return batch
+    const boundary = batch.lastIndexOf("\n\n", found.index)
+    const start = boundary === -1 ? 0 : boundary + 2
+    const end = batch.indexOf("\n\n", found.index) + 2
+    if (usageObject.test(batch.slice(end))) return sift(batch)
+    const parsed = parse(dataOf(batch.slice(start, end - 2))) as Record<string, unknown> | undefined
+    if (parsed?.usage === undefined || parsed.usage === null) return sift(batch)
+    meter.usage = OpenAiWire.usageOf(parsed.usage)
+    const onlyUsage = options.stripUsage && Array.isArray(parsed.choices) && parsed.choices.length === 0
+    return onlyUsage ? batch.slice(0, start) + batch.slice(end) : batch
+  }
+
   const forward = (batch: string): string => {
-    let out = usageObject.test(batch) || batch.includes('"error"') || batch.includes("event:") ? sift(batch) : batch
+    let out = batch.includes('"error"') || batch.includes("event:") ? sift(batch) : readUsage(batch)
     if (options.stripUsage) out = out.replace(nullUsage, "")
     if (finishReason.test(out) || out.includes("data: [DONE]")) finished = true
     if (meter.usage === undefined && out !== "") meter.forwarded.push(out)
