@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { startServer } from "./support.ts"
+import { measure, type Server, startServer } from "./support.ts"
 
 const adminKey = "bench-admin-key-0123456789abcdef0123456789"
 const gatewayScript = new URL("../packages/adapter-node/src/main.ts", import.meta.url).pathname
@@ -44,3 +44,20 @@ export const startGateway = async (env: Record<string, string> = {}, nodeOptions
   const key = ((await created.json()) as { key: string }).key
   return { gateway, auth: { authorization: `Bearer ${key}` } }
 }
+
+/** 60,000 requests to `gateway` mixing valid, invalid and unauthenticated calls; `auth` may check updates. */
+export const mixedRequests = (gateway: Server, auth: Record<string, string>) =>
+  measure("mixed", {
+    url: gateway.url,
+    amount: 60_000,
+    requests: [
+      { path: updatePath, headers: auth },
+      {
+        path: "/projects/trackly/channels/stable/update?current_version=not-a-version&platform=windows",
+        headers: auth
+      },
+      { path: "/projects/trackly" },
+      { path: "/projects/nonexistent", headers: auth },
+      { path: "/projects", headers: { authorization: "Bearer lbapi_madeup" } }
+    ]
+  })
