@@ -1,0 +1,40 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, assert, describe, it } from "vitest"
+import { startProcess } from "./support/process.ts"
+
+const dir = mkdtempSync(join(tmpdir(), "lunarbit-footprint-"))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const recorder = new URL("./support/record-modules.mjs", import.meta.url).pathname
+
+/** The modules a gateway resolved from start to a clean stop, with `env` as its configuration. */
+const modulesLoaded = async (env: Record<string, string>) => {
+  const list = join(dir, `modules-${Date.now()}.txt`)
+  const gateway = await startProcess(
+    {
+      API_KEY_ADMIN: "footprint-admin-key-0123456789abcdef0123",
+      LUNARBIT_STATE_DIR: dir,
+      RECORD_MODULES_TO: list,
+      ...env
+    },
+    [`--import=${recorder}`]
+  )
+  assert.strictEqual((await fetch(gateway.url("/health"))).status, 200, gateway.output())
+  await gateway.stop()
+  return readFileSync(list, "utf8").split("\n")
+}
+
+// What the configuration does not use costs memory for as long as the process runs: every module
+// loaded keeps its code, and its top-level objects, resident.
+describe("a gateway's start-up footprint", () => {
+  it("loads no PostgreSQL or Redis client when its stores are SQLite and memory", async () => {
+    const modules = await modulesLoaded({})
+    assert.isTrue(
+      modules.some((url) => url.includes("/node_modules/effect/")),
+      "the recorder saw the gateway's modules"
+    )
+    const drivers = modules.filter((url) => /\/node_modules\/(ioredis|pg|pg-[^/]+|@effect\/sql-pg)\//.test(url))
+    assert.deepStrictEqual(drivers, [])
+  }, 60_000)
+})
