@@ -12,7 +12,7 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { reportAi, runAiBench } from "./ai.ts"
-import { mixedRequests, startGateway, updatePath } from "./gateway.ts"
+import { mixedRequests, sourceScript, startGateway, updatePath } from "./gateway.ts"
 import { topComponents } from "./profile.ts"
 import { measure, median, peakMiB, type Row, report, rssMiB, type Server, startServer } from "./support.ts"
 
@@ -25,7 +25,8 @@ const profiling = process.argv.includes("--profile")
 
 if (profiling) {
   const dir = mkdtempSync(join(tmpdir(), "lunarbit-profile-"))
-  const { gateway, auth } = await startGateway({}, ["--cpu-prof", `--cpu-prof-dir=${dir}`])
+  // From its sources: the profile then names each function's file, which is how components are told apart.
+  const { gateway, auth } = await startGateway({}, ["--cpu-prof", `--cpu-prof-dir=${dir}`], sourceScript)
   const duration = Math.max(seconds, 5)
   await measure("warm-up", { url: `${gateway.url}${updatePath}`, headers: auth, duration: 1 })
   const row = await measure("gateway authenticated update check", {

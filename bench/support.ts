@@ -41,7 +41,7 @@ export const startServer = (
   nodeOptions: ReadonlyArray<string> = []
 ): Promise<Server> =>
   new Promise((resolve, reject) => {
-    // Workspace packages resolve to their TypeScript sources, as in `npm start`.
+    // Workspace packages resolve to their TypeScript sources, as in `npm run dev` (a bundle has them inside).
     const command = [process.execPath, "--conditions=@lunarbit/source", ...nodeOptions, script]
     const child: ChildProcess = spawn(
       pinned ? "taskset" : command[0]!,
