@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs"
 import { Agent, createServer, request as httpRequest } from "node:http"
-import { gatewayFlags } from "./gateway.ts"
+import { bundledScript, gatewayFlags } from "./gateway.ts"
 import { measure, type Row, startServer } from "./support.ts"
 
 /** The figures of one AI bench run. */
@@ -36,7 +36,6 @@ const peakRssMiB = (pid: number): number | undefined => {
 }
 
 const self = new URL(import.meta.url).pathname
-const gatewayScript = new URL("../packages/adapter-node/src/main.ts", import.meta.url).pathname
 const adminKey = "bench-admin-key-0123456789abcdef0123456789"
 const model = "bench-model"
 
@@ -132,7 +131,7 @@ export const runAiBench = async (): Promise<AiBench> => {
   const upstream = await startServer(self, { AI_BENCH_ROLE: "upstream" })
   const proxy = await startServer(self, { AI_BENCH_ROLE: "proxy", AI_BENCH_UPSTREAM: upstream.url })
   const gateway = await startServer(
-    gatewayScript,
+    bundledScript(),
     {
       API_KEY_ADMIN: adminKey,
       OPENAI_ENABLED: "true",

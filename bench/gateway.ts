@@ -1,25 +1,46 @@
+import { execFileSync } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { startServer } from "./support.ts"
+import { measure, type Server, startServer } from "./support.ts"
 
 const adminKey = "bench-admin-key-0123456789abcdef0123456789"
-const gatewayScript = new URL("../packages/adapter-node/src/main.ts", import.meta.url).pathname
+const here = (path: string) => new URL(path, import.meta.url).pathname
+
+/** The gateway's TypeScript sources, as `npm run dev` runs them (and CPU profiles read best). */
+export const sourceScript = here("../packages/adapter-node/src/main.ts")
+
+let bundled: string | undefined
+/**
+ * The gateway as `npm start` and the image run it: bundled into one file by the image's build step
+ * (`packages/adapter-docker/bundle.ts`), built once per benchmark process.
+ */
+export const bundledScript = (): string => {
+  if (bundled === undefined) {
+    execFileSync(process.execPath, [here("../packages/adapter-docker/bundle.ts")], { stdio: "inherit" })
+    bundled = here("../packages/adapter-docker/dist/main.mjs")
+  }
+  return bundled
+}
 
 export const updatePath =
   "/projects/trackly/channels/stable/update?current_version=1.1.0&platform=windows&architecture=x64"
 
-// The flags `npm start`, the image and the service unit give Node.
-export const gatewayFlags = ["--max-semi-space-size=8"]
+// The flags `npm start`, the image and the service unit give Node (see the README's "Memory").
+export const gatewayFlags = ["--max-semi-space-size=8", "--heap-growing-percent=30"]
 
 /**
- * The gateway as `npm start` runs it, with `env` on top of the benchmark's settings, and a key
- * allowed to check updates (returned as its `authorization` header).
+ * The gateway as `npm start` runs it (or `script`), with `env` on top of the benchmark's settings,
+ * and a key allowed to check updates (returned as its `authorization` header).
  */
-export const startGateway = async (env: Record<string, string> = {}, nodeOptions: ReadonlyArray<string> = []) => {
+export const startGateway = async (
+  env: Record<string, string> = {},
+  nodeOptions: ReadonlyArray<string> = [],
+  script: string = bundledScript()
+) => {
   const stateDir = mkdtempSync(join(tmpdir(), "lunarbit-bench-"))
   const gateway = await startServer(
-    gatewayScript,
+    script,
     {
       API_KEY_ADMIN: adminKey,
       // The benchmark is one client on one address: lift the per-address limits, keep the per-key one.
@@ -44,3 +65,20 @@ export const startGateway = async (env: Record<string, string> = {}, nodeOptions
   const key = ((await created.json()) as { key: string }).key
   return { gateway, auth: { authorization: `Bearer ${key}` } }
 }
+
+/** 60,000 requests to `gateway` mixing valid, invalid and unauthenticated calls; `auth` may check updates. */
+export const mixedRequests = (gateway: Server, auth: Record<string, string>) =>
+  measure("mixed", {
+    url: gateway.url,
+    amount: 60_000,
+    requests: [
+      { path: updatePath, headers: auth },
+      {
+        path: "/projects/trackly/channels/stable/update?current_version=not-a-version&platform=windows",
+        headers: auth
+      },
+      { path: "/projects/trackly" },
+      { path: "/projects/nonexistent", headers: auth },
+      { path: "/projects", headers: { authorization: "Bearer lbapi_madeup" } }
+    ]
+  })

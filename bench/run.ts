@@ -12,9 +12,9 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { reportAi, runAiBench } from "./ai.ts"
-import { startGateway, updatePath } from "./gateway.ts"
+import { mixedRequests, sourceScript, startGateway, updatePath } from "./gateway.ts"
 import { topComponents } from "./profile.ts"
-import { measure, median, type Row, report, rssMiB, type Server, startServer } from "./support.ts"
+import { measure, median, peakMiB, type Row, report, rssMiB, type Server, startServer } from "./support.ts"
 
 const peerKey = "bench-peer-key-0123456789"
 const rawScript = new URL("./raw-server.ts", import.meta.url).pathname
@@ -25,7 +25,8 @@ const profiling = process.argv.includes("--profile")
 
 if (profiling) {
   const dir = mkdtempSync(join(tmpdir(), "lunarbit-profile-"))
-  const { gateway, auth } = await startGateway({}, ["--cpu-prof", `--cpu-prof-dir=${dir}`])
+  // From its sources: the profile then names each function's file, which is how components are told apart.
+  const { gateway, auth } = await startGateway({}, ["--cpu-prof", `--cpu-prof-dir=${dir}`], sourceScript)
   const duration = Math.max(seconds, 5)
   await measure("warm-up", { url: `${gateway.url}${updatePath}`, headers: auth, duration: 1 })
   const row = await measure("gateway authenticated update check", {
@@ -104,19 +105,11 @@ console.log(
   `\nFixed rate ${rate} req/s: raw p99 ${fixedRaw.p99} ms, gateway p99 ${fixedGateway.p99} ms (added ${fixedGateway.p99 - fixedRaw.p99} ms; goal < 2), gateway served ${Math.round(fixedGateway.requestsPerSecond)} req/s`
 )
 
-// Memory: 60,000 requests mixing valid, invalid and unauthenticated calls.
-await measure("mixed", {
-  url: gateway.url,
-  amount: 60_000,
-  requests: [
-    { path: updatePath, headers: auth },
-    { path: "/projects/trackly/channels/stable/update?current_version=not-a-version&platform=windows", headers: auth },
-    { path: "/projects/trackly" },
-    { path: "/projects/nonexistent", headers: auth },
-    { path: "/projects", headers: { authorization: "Bearer lbapi_madeup" } }
-  ]
-})
-console.log(`Gateway RSS: ${rssAtStart} MiB at start, ${rssMiB(gateway.pid)} MiB after 60,000 mixed requests`)
+// Memory: 60,000 requests mixing valid, invalid and unauthenticated calls (bench/memory.ts).
+await mixedRequests(gateway, auth)
+console.log(
+  `Gateway RSS: ${rssAtStart} MiB at start, ${rssMiB(gateway.pid)} MiB after 60,000 mixed requests (peak ${peakMiB(gateway.pid)} MiB)`
+)
 await Promise.all([raw.stop(), peer.stop(), gateway.stop()])
 
 if (process.env.BENCH_AI !== "0") reportAi(await runAiBench())

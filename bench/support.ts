@@ -41,7 +41,7 @@ export const startServer = (
   nodeOptions: ReadonlyArray<string> = []
 ): Promise<Server> =>
   new Promise((resolve, reject) => {
-    // Workspace packages resolve to their TypeScript sources, as in `npm start`.
+    // Workspace packages resolve to their TypeScript sources, as in `npm run dev` (a bundle has them inside).
     const command = [process.execPath, "--conditions=@lunarbit/source", ...nodeOptions, script]
     const child: ChildProcess = spawn(
       pinned ? "taskset" : command[0]!,
@@ -127,11 +127,17 @@ export const report = (title: string, rows: ReadonlyArray<Row>, baseline: Row) =
   }
 }
 
-/** The resident set size of process `pid`, in MiB (Linux). */
-export const rssMiB = (pid: number): number => {
+// A figure of /proc/<pid>/status (Linux), in MiB.
+const statusMiB = (pid: number, field: "VmRSS" | "VmHWM"): number => {
   const status = readFileSync(`/proc/${pid}/status`, "utf8")
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024)
+  return Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024)
 }
+
+/** The resident set size of process `pid`, in MiB. */
+export const rssMiB = (pid: number): number => statusMiB(pid, "VmRSS")
+
+/** The peak resident set size of process `pid` so far, in MiB. */
+export const peakMiB = (pid: number): number => statusMiB(pid, "VmHWM")
 
 /** The median of each figure over several rounds of the same case. */
 export const median = (rounds: ReadonlyArray<Row>): Row => {

@@ -37,5 +37,11 @@ await build({
   // Class and function names stay: error names and Effect's spans and tags read them.
   keepNames: true,
   legalComments: "none",
+  // V8 holds the bundle's source for as long as the process runs (functions compile lazily from
+  // it). One character outside Latin-1 anywhere, even in a comment esbuild keeps, makes the whole
+  // source a two-byte string: 10.7 MB of text became 21 MB of memory. ASCII output without comments
+  // or indentation keeps it one-byte and 8.4 MB (measured: 161 -> 139 MiB RSS at start).
+  charset: "ascii",
+  minifyWhitespace: true,
   logLevel: "warning"
 })

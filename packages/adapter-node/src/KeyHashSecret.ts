@@ -2,9 +2,8 @@ import { createHmac, randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname } from "node:path"
 import { DatabaseSync } from "node:sqlite"
-import { PgClient } from "@effect/sql-pg"
 import { GatewayConfig } from "@lunarbit/gateway-core"
-import { Config, ConfigProvider, Effect, Option, Redacted } from "effect"
+import { Config, ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import * as StateDir from "./StateDir.ts"
 import * as Stores from "./Stores.ts"
@@ -102,7 +101,14 @@ const pgKeeper = (url: Redacted.Redacted<string>): Keeper => ({
       )
     }).pipe(
       Effect.scoped,
-      Effect.provide(PgClient.layer({ url, maxConnections: 1 })),
+      // The driver loads here, only for a store in PostgreSQL (see Stores.ts).
+      Effect.provide(
+        Layer.unwrap(
+          Effect.promise(() => import("@effect/sql-pg")).pipe(
+            Effect.map(({ PgClient }) => PgClient.layer({ url, maxConnections: 1 }))
+          )
+        )
+      ),
       Effect.mapError((error) => new Error(`Cannot keep the key hashing secret in PostgreSQL: ${String(error)}`))
     )
 })

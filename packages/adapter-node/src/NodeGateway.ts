@@ -1,4 +1,4 @@
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import {
   type AIProvider,
   BuildVerification,
@@ -16,6 +16,7 @@ import { developmentAdminKey, requireStrongAdminKey } from "./AdminKey.ts"
 import * as FileReleaseSource from "./FileReleaseSource.ts"
 import * as KeyHashSecret from "./KeyHashSecret.ts"
 import * as NodeArtifactDigest from "./NodeArtifactDigest.ts"
+import * as NodeDocsPage from "./NodeDocsPage.ts"
 import * as NodeObservability from "./NodeObservability.ts"
 import * as NodeServer from "./NodeServer.ts"
 import * as PinoLogger from "./PinoLogger.ts"
@@ -124,7 +125,7 @@ const hosted = <A, E, R>(options: Options, layer: Layer.Layer<A, E, R>) =>
       Layer.provide(ModelRouter.registerProviders(...(options.aiProviders ?? []))),
       Layer.provide(options.hooks === undefined ? Layer.empty : Hooks.layer(Hooks.fromPromises(options.hooks))),
       // Node has no size limit: the docs page carries its script, and works offline.
-      Layer.provide(DocsPage.layer(DocsPage.inline)),
+      Layer.provide(DocsPage.layer(NodeDocsPage.inlineOnFirstVisit)),
       // Metrics (METRICS_PORT) and traces (OTEL_EXPORTER_OTLP_ENDPOINT), for the app and its ports alike.
       Layer.provide(NodeObservability.layer),
       Layer.provide(logger(options)),

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { AiLane, type DirectLane, Gateway } from "@lunarbit/gateway-core"
 import { type Context, Effect, type Scope } from "effect"
 

@@ -1,5 +1,5 @@
 import type { Server } from "node:http"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { type Gateway, GatewayConfig } from "@lunarbit/gateway-core"
 import { Config, Effect, Exit, Layer, Schema, Scope } from "effect"
 import { HttpServer, type HttpServerError } from "effect/http"

