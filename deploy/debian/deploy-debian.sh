@@ -4,7 +4,7 @@
 #   sudo ./deploy/debian/deploy-debian.sh
 # It installs Node 24 (nodejs.org's official build, checksum verified) into /opt/lunarbit-gateway/node
 # unless a Node >= 22.19 is already on PATH, copies the gateway with its production dependencies to
-# /opt/lunarbit-gateway/app, creates the system user lunarbit, writes /etc/lunarbit-gateway/gateway.env
+# /opt/lunarbit-gateway/app and bundles it into app/dist as the image does, creates the system user lunarbit, writes /etc/lunarbit-gateway/gateway.env
 # once (with a fresh admin key), installs the unit and enables it. Running it again updates the
 # gateway and keeps the configuration. NODE_DIST_URL names a nodejs.org mirror.
 set -euo pipefail
@@ -48,13 +48,17 @@ install_gateway() {
   local app="$prefix/app"
   rm -rf "$app.new" && mkdir -p "$app.new/examples"
   cp "$source_dir/package.json" "$source_dir/package-lock.json" "$app.new/"
-  for package in core adapter-node; do
+  for package in core adapter-node adapter-docker; do
     mkdir -p "$app.new/packages/$package"
     cp -r "$source_dir/packages/$package/package.json" "$source_dir/packages/$package/src" "$app.new/packages/$package/"
   done
+  cp "$source_dir/packages/adapter-docker/bundle.ts" "$app.new/packages/adapter-docker/"
   cp "$source_dir/examples/catalog.json" "$app.new/examples/"
+  # The gateway's production dependencies and esbuild, then the gateway bundled into dist/ as the
+  # image has it: one file holds about 40 MiB less resident memory than the sources (see the README).
   (cd "$app.new" && PATH="$prefix/node/bin:$PATH" npm ci --omit=dev --no-audit --no-fund --loglevel=error \
-    --workspace=@lunarbit/gateway-node --include-workspace-root=false)
+    --workspace=@lunarbit/gateway-docker --include-workspace-root=false \
+    && "$prefix/node/bin/node" packages/adapter-docker/bundle.ts dist)
   rm -rf "$app.old" && { [ ! -d "$app" ] || mv "$app" "$app.old"; } && mv "$app.new" "$app" && rm -rf "$app.old"
 }
 

@@ -269,9 +269,10 @@ describe.skipIf(reason !== undefined)("deploy-debian.sh on a Debian server", () 
     const start = [
       "install -d -o lunarbit -g lunarbit -m 700 /var/lib/lunarbit-gateway && cd /opt/lunarbit-gateway/app",
       "export NODE_ENV=production LUNARBIT_STATE_DIR=/var/lib/lunarbit-gateway BUILD_VERIFICATION=false",
-      "export DATABASE_PATH=/var/lib/lunarbit-gateway/gateway.db && set -a && . /etc/lunarbit-gateway/gateway.env",
+      "export DATABASE_PATH=/var/lib/lunarbit-gateway/gateway.db CATALOG_FILE=/opt/lunarbit-gateway/app/examples/catalog.json",
+      "set -a && . /etc/lunarbit-gateway/gateway.env",
       "exec setpriv --reuid=lunarbit --regid=lunarbit --init-groups /opt/lunarbit-gateway/node/bin/node \\",
-      "  --conditions=@lunarbit/source packages/adapter-node/src/main.ts >/tmp/gateway.log 2>&1"
+      "  --max-semi-space-size=8 --heap-growing-percent=30 dist/main.mjs >/tmp/gateway.log 2>&1"
     ].join("\n")
     await engine!.docker(["exec", "-d", server, "sh", "-c", start])
     const ask = `set -a && . /etc/lunarbit-gateway/gateway.env && node -e '
