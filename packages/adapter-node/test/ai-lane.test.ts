@@ -111,3 +111,45 @@ describe("the AI lane on Node", () => {
     expect(JSON.stringify(gateway.logs)).not.toContain(adminKey)
   })
 })
+
+describe("the AI lane's time limits", () => {
+  let limited: RunningGateway
+  beforeAll(async () => {
+    limited = await startGateway({
+      OPENAI_ENABLED: "true",
+      OPENAI_API_KEY: "sk-upstream-secret-0123456789",
+      OPENAI_BASE_URL: `${upstream.url}/v1`,
+      AI_IDLE_TIMEOUT_MS: "400"
+    })
+    upstream.on("/v1/chat/completions", openAiCompletion("warm"))
+    await fetch(limited.url("/v1/chat/completions"), { method: "POST", headers, body: JSON.stringify(chat) })
+  })
+  afterAll(() => limited.close())
+
+  const stream = async () => {
+    const response = await fetch(limited.url("/v1/chat/completions"), {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ ...chat, stream: true })
+    })
+    return response.text()
+  }
+
+  it("lets a stream run past the idle limit while its chunks keep coming", async () => {
+    upstream.on("/v1/chat/completions", sse(openAiStream(["a", "b", "c", "d", "e"], { delayMs: 150 })))
+    const text = await stream()
+    expect(text).toContain("data: [DONE]")
+    expect(text).not.toContain("AI_STREAM_INTERRUPTED")
+  })
+
+  it("ends a stream silent for longer than the idle limit with the typed error", async () => {
+    upstream.on("/v1/chat/completions", sse(openAiStream(["a", "b"], { delayMs: 900 }), { end: "hang" }))
+    upstream.received.length = 0
+    const started = Date.now()
+    const text = await stream()
+    expect(text).toContain('"code":"AI_STREAM_INTERRUPTED"')
+    expect(text).not.toContain("[DONE]")
+    expect(Date.now() - started).toBeLessThan(3000)
+    await waitFor(() => upstream.received[0]?.aborted === true, 3000)
+  })
+})

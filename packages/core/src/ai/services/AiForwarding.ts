@@ -75,28 +75,40 @@ export const make = (parts: RouterParts): Forwarder | undefined => {
     states.map((state) => [state, { "content-type": "application/json", ...forwardingOf(state).target.headers }])
   )
 
-  // One upstream call's cancellation: the client leaving, or `limitMs` passing (then `timedOut` says so).
+  // One upstream call's cancellation: the client leaving, or `limitMs` passing (then `timedOut` says
+  // so). Timers are plain `setTimeout`s (a Worker's are numbers, without `refresh`).
   const abortable = (signal: AbortSignal, limitMs: number, onTimeout: () => ProviderFailure) => {
     const controller = new AbortController()
     let timedOut: ProviderFailure | undefined
     const onAbort = () => controller.abort()
     signal.addEventListener("abort", onAbort, { once: true })
-    let timer = setTimeout(() => {
-      timedOut = onTimeout()
+    const fire = (failure: () => ProviderFailure) => {
+      timedOut = failure()
       controller.abort()
-    }, limitMs)
+    }
+    let timer = setTimeout(() => fire(onTimeout), limitMs)
+    // Once a stream started: the idle limit, counted from its last chunk.
+    let idleMs = 0
+    let lastActivity = 0
     return {
       signal: controller.signal,
       timedOut: () => timedOut,
-      /** A new limit from now on (a stream's idle limit once it started). */
-      restart: (ms: number, next: () => ProviderFailure) => {
+      /** From now on, fail after `ms` without a chunk (a stream's idle limit once it started). */
+      idle: (ms: number, failure: () => ProviderFailure) => {
         clearTimeout(timer)
-        timer = setTimeout(() => {
-          timedOut = next()
-          controller.abort()
-        }, ms)
+        idleMs = ms
+        lastActivity = Date.now()
+        const check = () => {
+          const quiet = Date.now() - lastActivity
+          if (quiet >= idleMs) fire(failure)
+          else timer = setTimeout(check, idleMs - quiet)
+        }
+        timer = setTimeout(check, ms)
       },
-      refresh: () => timer.refresh(),
+      /** A chunk arrived; before `idle`, the first-token limit still counts from the start. */
+      active: () => {
+        lastActivity = Date.now()
+      },
       abort: () => controller.abort(),
       done: () => {
         clearTimeout(timer)
@@ -270,7 +282,7 @@ export const make = (parts: RouterParts): Forwarder | undefined => {
             pending = failure
             return out === "" ? undefined : out
           }
-          call.refresh()
+          call.active()
           const out = scanner.push(decoder.decode(chunk.value, { stream: true }))
           pending = scanner.failure()
           if (out !== "") return out
@@ -294,7 +306,7 @@ export const make = (parts: RouterParts): Forwarder | undefined => {
         throw failure
       }
       Routing.recordFirstToken(state, Date.now() - started)
-      call.restart(
+      call.idle(
         idleMs,
         () =>
           new ProviderFailure({
