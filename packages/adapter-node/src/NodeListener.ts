@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { AiLane, type DirectLane, Gateway } from "@lunarbit/gateway-core"
+import { AiLane, type DirectLane, Gateway, Redaction } from "@lunarbit/gateway-core"
 import { type Context, Effect, type Scope } from "effect"
 
 /**
@@ -17,6 +17,21 @@ export const make = (
     const complete = yield* NodeHttpServer.makeHandler(lanes.complete, { scope })
     const runFork = Effect.runForkWith(context as Context.Context<never>)
     const ai = lanes.ai
+    // A fast lane that throws before answering (a fault, never an answer) leaves the request to
+    // the complete lane, which answers every request by the same rules; the fault is logged.
+    const settle = <A>(lane: () => A): A | undefined => {
+      try {
+        return lane()
+      } catch (fault) {
+        runFork(
+          Effect.logError(
+            "A fast lane failed; the complete lane answers the request",
+            Redaction.redactString(String(fault))
+          )
+        )
+        return undefined
+      }
+    }
     return (request, response) => {
       const head = {
         method: request.method ?? "GET",
@@ -24,11 +39,11 @@ export const make = (
         headers: request.headers,
         remoteAddress: request.socket.remoteAddress
       }
-      const served = lanes.direct(head)
+      const served = settle(() => lanes.direct(head))
       if (served === undefined) {
         if (ai === undefined || head.method !== "POST") return complete(request, response)
         const controller = new AbortController()
-        const forwarded = ai(head, bodyOf(request), controller.signal)
+        const forwarded = settle(() => ai(head, bodyOf(request), controller.signal))
         if (forwarded === undefined) return complete(request, response)
         return answerAi(response, forwarded, controller)
       }
