@@ -224,9 +224,6 @@ export interface LaneOptions<Id extends string, Groups extends HttpApiGroup.Cons
   ) => { readonly headers: Record<string, string>; readonly notModified: boolean } | undefined
 }
 
-const single = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
-  typeof value === "string" ? value : undefined
-
 /** Compiles the lane of every endpoint annotated {@link Direct}; returns the lane's entry point. */
 export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
   options: LaneOptions<Id, Groups>
@@ -368,7 +365,7 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
     const found = routeOf(url)
     if (found === undefined) return undefined
     const endpoint = found.handler
-    const caller = callerOf(endpoint, single(headers.authorization))
+    const caller = callerOf(endpoint, Exchange.single(headers.authorization))
     if (caller === undefined) return undefined
     const query = url.indexOf("?")
     const input = endpoint.decode(
@@ -386,26 +383,19 @@ export const make = <Id extends string, Groups extends HttpApiGroup.Constraint>(
       started: performance.now(),
       method: "GET",
       url: head.url,
-      requestId: Exchange.requestIdOf(single(headers["x-request-id"])),
+      requestId: Exchange.requestIdOf(Exchange.single(headers["x-request-id"])),
       principal: caller ?? undefined,
-      origin: CorsPolicy.allowedOrigin(options.cors, single(headers.origin)),
+      origin: CorsPolicy.allowedOrigin(options.cors, Exchange.single(headers.origin)),
       verdict: undefined,
       endpoint,
       path,
-      ifNoneMatch: single(headers["if-none-match"]),
+      ifNoneMatch: Exchange.single(headers["if-none-match"]),
       input
     }
-    const limitClass = options.rateLimitClass(path)
-    if (limitClass === "none") return limited(flight, undefined)
-    const check = options.rateLimiter.check({
-      ip: Exchange.clientAddress(options.trustProxy, single(headers["x-forwarded-for"]), head.remoteAddress),
-      principal: flight.principal,
-      ai: limitClass === "ai",
-      publicDocument: limitClass === "public"
-    })
-    return Exit.isExit(check)
-      ? limited(flight, Exit.isSuccess(check) ? (check.value as RateLimiter.Verdict) : undefined)
-      : Effect.flatMap(check, (verdict) => toEffect(limited(flight, verdict)))
+    const verdict = Exchange.checkLimits(options, path, flight.principal, head)
+    return Effect.isEffect(verdict)
+      ? Effect.flatMap(verdict, (checked) => toEffect(limited(flight, checked)))
+      : limited(flight, verdict)
   }
 }
 

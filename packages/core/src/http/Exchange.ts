@@ -1,4 +1,4 @@
-import type { Effect, Exit } from "effect"
+import { type Effect, Exit } from "effect"
 import type { Principal } from "../access/domain/Permissions.ts"
 import * as RateLimiter from "../access/services/RateLimiter.ts"
 import type { UsageRecorderShape } from "../access/services/UsageRecorder.ts"
@@ -71,6 +71,35 @@ export const clientAddress = (
     if (forwarded) return forwarded
   }
   return remoteAddress ?? "unknown"
+}
+
+/** A header's one value; `undefined` when it is absent or was sent more than once. */
+export const single = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
+  typeof value === "string" ? value : undefined
+
+/**
+ * The rate limits of a request settled from its head: the verdict (`undefined` when nothing limits
+ * the path, or when checking failed), read at once from in-memory limits, or an effect for a shared store.
+ */
+export const checkLimits = (
+  edge: LaneEdge,
+  path: string,
+  principal: Principal | undefined,
+  head: {
+    readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+    readonly remoteAddress: string | undefined
+  }
+): RateLimiter.Verdict | undefined | Effect.Effect<RateLimiter.Verdict> => {
+  const limitClass = edge.rateLimitClass(path)
+  if (limitClass === "none") return undefined
+  const check = edge.rateLimiter.check({
+    ip: clientAddress(edge.trustProxy, single(head.headers["x-forwarded-for"]), head.remoteAddress),
+    principal,
+    ai: limitClass === "ai",
+    publicDocument: limitClass === "public"
+  })
+  if (!Exit.isExit(check)) return check
+  return Exit.isSuccess(check) ? (check.value as RateLimiter.Verdict) : undefined
 }
 
 /** The rate-limit policy that refused a request (for the metrics); `undefined` when none did. */

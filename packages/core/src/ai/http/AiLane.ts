@@ -58,8 +58,6 @@ export interface LaneOptions extends Exchange.LaneEdge {
 
 const route = "/v1/chat/completions"
 const decode = Schema.decodeUnknownExit(ChatCompletionRequest)
-const single = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
-  typeof value === "string" ? value : undefined
 
 interface InFlight extends Exchange.Answered {
   verdict: RateLimiter.Verdict | undefined
@@ -193,13 +191,13 @@ export const make = (options: LaneOptions): AiLane => {
 
   return (head, read, signal) => {
     const headers = head.headers
-    if (head.method !== "POST" || single(headers["content-type"])?.toLowerCase() !== "application/json")
+    if (head.method !== "POST" || Exchange.single(headers["content-type"])?.toLowerCase() !== "application/json")
       return undefined
     const url = Exchange.stripVersionPrefix(head.url) ?? head.url
     if (url !== route || !options.forwarder.ready()) return undefined
-    const length = single(headers["content-length"])
+    const length = Exchange.single(headers["content-length"])
     if (length !== undefined && Number(length) > options.maxBodyBytes) return undefined
-    const credential = Exchange.bearer(single(headers.authorization))
+    const credential = Exchange.bearer(Exchange.single(headers.authorization))
     if (credential === undefined) return undefined
     const outcome = options.authenticate(credential)
     if (!Exit.isExit(outcome) || Exit.isFailure(outcome)) return undefined
@@ -211,29 +209,14 @@ export const make = (options: LaneOptions): AiLane => {
       started: performance.now(),
       method: "POST",
       url: head.url,
-      requestId: Exchange.requestIdOf(single(headers["x-request-id"])),
+      requestId: Exchange.requestIdOf(Exchange.single(headers["x-request-id"])),
       principal,
-      origin: CorsPolicy.allowedOrigin(options.cors, single(headers.origin)),
+      origin: CorsPolicy.allowedOrigin(options.cors, Exchange.single(headers.origin)),
       verdict: undefined
     }
-    const limitClass = options.rateLimitClass(url)
-    if (limitClass === "none") return limited(flight, principal, undefined, read, signal)
-    const check = options.rateLimiter.check({
-      ip: Exchange.clientAddress(options.trustProxy, single(headers["x-forwarded-for"]), head.remoteAddress),
-      principal,
-      ai: limitClass === "ai",
-      publicDocument: limitClass === "public"
-    })
-    if (Exit.isExit(check)) {
-      return limited(
-        flight,
-        principal,
-        Exit.isSuccess(check) ? (check.value as RateLimiter.Verdict) : undefined,
-        read,
-        signal
-      )
-    }
-    return Effect.runPromiseExit(check).then((exit) =>
+    const verdict = Exchange.checkLimits(options, url, principal, head)
+    if (!Effect.isEffect(verdict)) return limited(flight, principal, verdict, read, signal)
+    return Effect.runPromiseExit(verdict).then((exit) =>
       limited(flight, principal, Exit.isSuccess(exit) ? exit.value : undefined, read, signal)
     )
   }
