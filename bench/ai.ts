@@ -2,8 +2,8 @@
  * The AI proxy path: `POST /v1/chat/completions`, streamed and not, through the gateway (key
  * authentication, the ModelRouter, the body forwarded over undici's pool, the stream read for its
  * usage) against a raw `node:http` reverse proxy to the same local upstream, in the same run, 32
- * connections each; then both at a fixed rate of half the raw proxy's saturation, for the latency
- * the gateway adds without queueing; and the gateway's peak RSS.
+ * connections each; then both at a fixed rate of half the raw proxy's saturation, sent open-loop
+ * (`paced`), for the latency the gateway adds without queueing; and the gateway's peak RSS.
  * Targets: >= 0.8x the raw proxy's req/s; < 2 ms added p50 and < 5 ms added p99 at the fixed rate;
  * RSS < 150 MiB.
  *
@@ -14,7 +14,7 @@
 import { readFileSync } from "node:fs"
 import { Agent, createServer, request as httpRequest } from "node:http"
 import { bundledScript, gatewayFlags } from "./gateway.ts"
-import { measure, type Row, startServer } from "./support.ts"
+import { measure, paced, type Row, startServer } from "./support.ts"
 
 /** The figures of one AI bench run. */
 export interface AiBench {
@@ -38,6 +38,7 @@ const peakRssMiB = (pid: number): number | undefined => {
 const self = new URL(import.meta.url).pathname
 const adminKey = "bench-admin-key-0123456789abcdef0123456789"
 const model = "bench-model"
+const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 
 // ---- the upstream: OpenAI's wire, a fixed answer, 16 chunks when streamed ----
 
@@ -162,7 +163,7 @@ export const runAiBench = async (): Promise<AiBench> => {
     }
     const key = ((await created.json()) as { key: string }).key
     const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" }
-    const post = (url: string, stream: boolean, options: { duration?: number; overallRate?: number } = {}) => ({
+    const post = (url: string, stream: boolean, options: { duration?: number } = {}) => ({
       url: `${url}/v1/chat/completions`,
       method: "POST",
       headers,
@@ -185,10 +186,11 @@ export const runAiBench = async (): Promise<AiBench> => {
     ] as const) {
       const raw = await measure(`raw proxy, ${label}`, post(proxy.url, stream))
       saturation.push(raw, await measure(`gateway, ${label}`, post(gateway.url, stream)))
-      const overallRate = Math.max(1, Math.round(raw.requestsPerSecond / 2))
+      const rate = Math.max(1, Math.round(raw.requestsPerSecond / 2))
+      const at = (url: string) => ({ ...post(url, stream), method: "POST" as const, rate, seconds })
       fixedRate.push(
-        await measure(`raw proxy, ${label}, ${overallRate} req/s`, post(proxy.url, stream, { overallRate })),
-        await measure(`gateway, ${label}, ${overallRate} req/s`, post(gateway.url, stream, { overallRate }))
+        await paced(`raw proxy, ${label}, ${rate} req/s`, at(proxy.url)),
+        await paced(`gateway, ${label}, ${rate} req/s`, at(gateway.url))
       )
     }
     return { saturation, fixedRate, peakRssMiB: peakRssMiB(gateway.pid) }
@@ -196,6 +198,8 @@ export const runAiBench = async (): Promise<AiBench> => {
     await Promise.all([gateway.stop(), proxy.stop(), upstream.stop()])
   }
 }
+
+const added = (ms: number) => `${Math.round(ms * 10) / 10}`
 
 const table = (rows: ReadonlyArray<Row>) => {
   console.log("| case | req/s | p50 ms | p99 ms | vs raw proxy | added p50 ms | added p99 ms | non-2xx | errors |")
@@ -206,7 +210,7 @@ const table = (rows: ReadonlyArray<Row>) => {
     const ratio = gateway.requestsPerSecond / raw.requestsPerSecond
     for (const [row, versus, p50, p99] of [
       [raw, "1.00x", "-", "-"],
-      [gateway, `${ratio.toFixed(2)}x`, `${gateway.p50 - raw.p50}`, `${gateway.p99 - raw.p99}`]
+      [gateway, `${ratio.toFixed(2)}x`, added(gateway.p50 - raw.p50), added(gateway.p99 - raw.p99)]
     ] as const) {
       console.log(
         `| ${row.name} | ${Math.round(row.requestsPerSecond)} | ${row.p50} | ${row.p99} | ${versus} | ${p50} | ${p99} | ${row.non2xx} | ${row.errors} |`

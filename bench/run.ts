@@ -14,7 +14,7 @@ import { join } from "node:path"
 import { reportAi, runAiBench } from "./ai.ts"
 import { mixedRequests, sourceScript, startGateway, updatePath } from "./gateway.ts"
 import { topComponents } from "./profile.ts"
-import { measure, median, peakMiB, type Row, report, rssMiB, type Server, startServer } from "./support.ts"
+import { measure, median, paced, peakMiB, type Row, report, rssMiB, type Server, startServer } from "./support.ts"
 
 const peerKey = "bench-peer-key-0123456789"
 const rawScript = new URL("./raw-server.ts", import.meta.url).pathname
@@ -94,15 +94,10 @@ console.log(`Authenticated update check: ${toRaw.toFixed(2)}x raw node:http (goa
 
 // Latency at a fixed rate, half of what raw saturates at: what the gateway adds at p99.
 const rate = Math.round(baseline.requestsPerSecond / 2)
-const fixedRaw = await measure("raw", { url: url(cases[0]!), overallRate: rate, duration: seconds })
-const fixedGateway = await measure("gateway", {
-  url: url(cases[2]!),
-  headers: auth,
-  overallRate: rate,
-  duration: seconds
-})
+const fixedRaw = await paced("raw", { url: url(cases[0]!), rate, seconds })
+const fixedGateway = await paced("gateway", { url: url(cases[2]!), headers: auth, rate, seconds })
 console.log(
-  `\nFixed rate ${rate} req/s: raw p99 ${fixedRaw.p99} ms, gateway p99 ${fixedGateway.p99} ms (added ${fixedGateway.p99 - fixedRaw.p99} ms; goal < 2), gateway served ${Math.round(fixedGateway.requestsPerSecond)} req/s`
+  `\nFixed rate ${rate} req/s: raw p99 ${fixedRaw.p99} ms, gateway p99 ${fixedGateway.p99} ms (added ${(fixedGateway.p99 - fixedRaw.p99).toFixed(1)} ms; goal < 2), gateway served ${Math.round(fixedGateway.requestsPerSecond)} req/s`
 )
 
 // Memory: 60,000 requests mixing valid, invalid and unauthenticated calls (bench/memory.ts).

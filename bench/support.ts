@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import autocannon from "autocannon"
+import { Pool } from "undici"
 
 /**
  * Servers run on one core and the load generator (this process) on another, when the machine has
@@ -152,5 +153,79 @@ export const median = (rounds: ReadonlyArray<Row>): Row => {
     p99: middle("p99"),
     non2xx: middle("non2xx"),
     errors: middle("errors")
+  }
+}
+
+/**
+ * Latency at a fixed rate, measured open-loop: request i is sent at `start + i / rate` whatever
+ * happened to the ones before, over a pool of keep-alive connections, and its latency counts from
+ * when it was due until its answer's last byte (so a server that falls behind is charged for the
+ * wait, as wrk2 does).
+ *
+ * Why not autocannon's `overallRate`: each of its connections sends back to back until it has made
+ * its share of the second, then waits for the next second, so a "half rate" run is half a second at
+ * saturation and half a second idle, and its latencies are those of the burst's queue. It also
+ * records every latency with a 1 ms expected interval, adding a synthetic sample per millisecond of
+ * each slow answer. The queue is what a fixed-rate run exists to leave out.
+ */
+export const paced = async (
+  name: string,
+  options: {
+    url: string
+    rate: number
+    seconds: number
+    method?: "GET" | "POST"
+    headers?: Record<string, string>
+    body?: string
+  }
+): Promise<Row> => {
+  const target = new URL(options.url)
+  const pool = new Pool(target.origin, { connections: 256, keepAliveTimeout: 10_000 })
+  const total = Math.round(options.rate * options.seconds)
+  const interval = 1000 / options.rate
+  const latencies: Array<number> = []
+  let non2xx = 0
+  let errors = 0
+  const send = async (due: number) => {
+    try {
+      const response = await pool.request({
+        path: `${target.pathname}${target.search}`,
+        method: options.method ?? "GET",
+        headers: options.headers ?? {},
+        body: options.body ?? null
+      })
+      await response.body.text()
+      if (response.statusCode < 200 || response.statusCode >= 300) non2xx++
+      else latencies.push(performance.now() - due)
+    } catch {
+      errors++
+    }
+  }
+  const start = performance.now()
+  const inFlight: Array<Promise<void>> = []
+  await new Promise<void>((done) => {
+    let sent = 0
+    const tick = () => {
+      const now = performance.now()
+      while (sent < total && start + sent * interval <= now) inFlight.push(send(start + sent++ * interval))
+      if (sent === total) return done()
+      setTimeout(tick, Math.max(0, start + sent * interval - performance.now()))
+    }
+    tick()
+  })
+  await Promise.all(inFlight)
+  const elapsed = (performance.now() - start) / 1000
+  await pool.close()
+  latencies.sort((a, b) => a - b)
+  const at = (quantile: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * quantile))] ?? 0
+  const tenth = (ms: number) => Math.round(ms * 10) / 10
+  return {
+    name,
+    requestsPerSecond: latencies.length / elapsed,
+    p50: tenth(at(0.5)),
+    p99: tenth(at(0.99)),
+    non2xx,
+    errors
   }
 }

@@ -1,6 +1,7 @@
 import { Edge, LogEntry } from "@lunarbit/gateway-core"
 import { Layer, Logger, References } from "effect"
 import pino from "pino"
+import * as LineBatches from "./LineBatches.ts"
 
 export type Level = LogEntry.Level
 export type Format = "json" | "pretty"
@@ -29,27 +30,22 @@ export interface Destination {
   write(line: string): void
 }
 
-// Log lines are gathered into 4 KiB writes rather than one system call per line (the access log
-// writes a line per request); what is gathered is written every 100 ms and when the process exits.
-// Behind a reader slower than the server (a stalled pipe), lines beyond 16 MiB pending are dropped
-// rather than held in memory without bound.
-const flushIntervalMs = 100
-const bufferBytes = 4096
-const maxPendingBytes = 16 * 1024 * 1024
-
-const bufferedStdout = () => {
-  const destination = pino.destination({ fd: 1, sync: false, minLength: bufferBytes, maxLength: maxPendingBytes })
-  const timer = setInterval(() => destination.flush(), flushIntervalMs)
-  timer.unref()
-  process.once("exit", () => {
-    clearInterval(timer)
-    try {
-      destination.flushSync()
-    } catch {
-      // Standard output is gone (a closed pipe): nothing can be written anyway.
-    }
+// Log lines are gathered into writes of up to 64 KiB rather than one system call per line (the
+// access log writes a line per request); what is gathered is written every 100 ms and when the
+// process exits. Behind a reader slower than the server (a stalled pipe), lines beyond 16 MiB
+// pending are dropped rather than held in memory without bound.
+const bufferedStdout = (): Destination => {
+  const batches = LineBatches.make({
+    fd: 1,
+    batchBytes: 64 * 1024,
+    maxPendingBytes: 16 * 1024 * 1024,
+    flushMs: 100
   })
-  return destination
+  process.once("exit", () => {
+    batches.close()
+    batches.flushSync()
+  })
+  return batches
 }
 
 /**
