@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs"
 import { Agent, createServer, request as httpRequest } from "node:http"
-import { bundledScript, gatewayFlags } from "./gateway.ts"
+import { bundledScript, gatewayEnv, gatewayFlags } from "./gateway.ts"
 import { measure, paced, type Row, startServer } from "./support.ts"
 
 /** The figures of one AI bench run. */
@@ -134,6 +134,7 @@ export const runAiBench = async (): Promise<AiBench> => {
   const gateway = await startServer(
     bundledScript(),
     {
+      ...gatewayEnv,
       API_KEY_ADMIN: adminKey,
       OPENAI_ENABLED: "true",
       OPENAI_API_KEY: "sk-bench-upstream",

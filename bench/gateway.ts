@@ -29,8 +29,16 @@ export const updatePath =
 // The flags `npm start`, the image and the service unit give Node (see the README's "Memory").
 export const gatewayFlags = ["--max-semi-space-size=8", "--heap-growing-percent=30"]
 
+// glibc's malloc settings of the image and the service unit (see the Dockerfile): the benchmarks
+// measure the gateway as it is deployed.
+export const gatewayEnv = {
+  MALLOC_ARENA_MAX: "2",
+  MALLOC_MMAP_THRESHOLD_: "131072",
+  MALLOC_TRIM_THRESHOLD_: "131072"
+}
+
 /**
- * The gateway as `npm start` runs it (or `script`), with `env` on top of the benchmark's settings,
+ * The gateway as the image and the service unit run it (or `script`), with `env` on top of the benchmark's settings,
  * and a key allowed to check updates (returned as its `authorization` header).
  */
 export const startGateway = async (
@@ -49,6 +57,7 @@ export const startGateway = async (
       LUNARBIT_STATE_DIR: stateDir,
       DATABASE_PATH: `${stateDir}/gateway.db`,
       BUILD_VERIFICATION: "false",
+      ...gatewayEnv,
       ...env
     },
     [...gatewayFlags, ...nodeOptions]

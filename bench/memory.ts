@@ -1,6 +1,6 @@
 /**
  * `node --conditions=@lunarbit/source bench/memory.ts`: the memory part of `npm run bench` alone.
- * The gateway as `npm start` runs it, its resident set size (RSS) once it answers, then after
+ * The gateway as the image and the service unit run it, its resident set size (RSS) once it answers, then after
  * 60,000 requests mixing valid, invalid and unauthenticated calls (issue #14: under 100 MiB at
  * start, under 150 MiB after the mix), and its peak (VmHWM). `GATEWAY_NODE_OPTIONS` adds Node
  * flags to the gateway's own, to compare them.

@@ -160,7 +160,8 @@ export const median = (rounds: ReadonlyArray<Row>): Row => {
  * Latency at a fixed rate, measured open-loop: request i is sent at `start + i / rate` whatever
  * happened to the ones before, over a pool of keep-alive connections, and its latency counts from
  * when it was due until its answer's last byte (so a server that falls behind is charged for the
- * wait, as wrk2 does).
+ * wait, as wrk2 does). The first second runs at the same rate unmeasured, so the pool has its
+ * connections open and both sides' code is warm before the first counted request.
  *
  * Why not autocannon's `overallRate`: each of its connections sends back to back until it has made
  * its share of the second, then waits for the next second, so a "half rate" run is half a second at
@@ -181,12 +182,13 @@ export const paced = async (
 ): Promise<Row> => {
   const target = new URL(options.url)
   const pool = new Pool(target.origin, { connections: 256, keepAliveTimeout: 10_000 })
-  const total = Math.round(options.rate * options.seconds)
+  const warmUp = Math.round(options.rate)
+  const total = warmUp + Math.round(options.rate * options.seconds)
   const interval = 1000 / options.rate
   const latencies: Array<number> = []
   let non2xx = 0
   let errors = 0
-  const send = async (due: number) => {
+  const send = async (due: number, counted: boolean) => {
     try {
       const response = await pool.request({
         path: `${target.pathname}${target.search}`,
@@ -195,10 +197,11 @@ export const paced = async (
         body: options.body ?? null
       })
       await response.body.text()
+      if (!counted) return
       if (response.statusCode < 200 || response.statusCode >= 300) non2xx++
       else latencies.push(performance.now() - due)
     } catch {
-      errors++
+      if (counted) errors++
     }
   }
   const start = performance.now()
@@ -207,14 +210,17 @@ export const paced = async (
     let sent = 0
     const tick = () => {
       const now = performance.now()
-      while (sent < total && start + sent * interval <= now) inFlight.push(send(start + sent++ * interval))
+      while (sent < total && start + sent * interval <= now) {
+        inFlight.push(send(start + sent * interval, sent >= warmUp))
+        sent++
+      }
       if (sent === total) return done()
       setTimeout(tick, Math.max(0, start + sent * interval - performance.now()))
     }
     tick()
   })
   await Promise.all(inFlight)
-  const elapsed = (performance.now() - start) / 1000
+  const elapsed = (performance.now() - start) / 1000 - 1
   await pool.close()
   latencies.sort((a, b) => a - b)
   const at = (quantile: number) =>
