@@ -1,4 +1,5 @@
-import { request } from "node:http"
+import { createServer, request } from "node:http"
+import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   openAiCompletion,
@@ -151,5 +152,37 @@ describe("the AI lane's time limits", () => {
     expect(text).not.toContain("[DONE]")
     expect(Date.now() - started).toBeLessThan(3000)
     await waitFor(() => upstream.received[0]?.aborted === true, 3000)
+  })
+})
+
+describe("an upstream that refuses connections", () => {
+  let refusing: RunningGateway
+  beforeAll(async () => {
+    // A port that was just free: nothing listens on it.
+    const probe = createServer()
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve))
+    const port = (probe.address() as AddressInfo).port
+    await new Promise((resolve) => probe.close(resolve))
+    refusing = await startGateway({
+      OPENAI_ENABLED: "true",
+      OPENAI_API_KEY: "sk-upstream-secret-0123456789",
+      OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`
+    })
+  })
+  afterAll(() => refusing.close())
+
+  it("reports each attempt as a connection failure, as the SDKs' path does", async () => {
+    for (const path of ["/v1/chat/completions", "/ai/chat"]) {
+      const response = await fetch(refusing.url(path), { method: "POST", headers, body: JSON.stringify(chat) })
+      expect(response.status).toBe(502)
+      const { error } = (await response.json()) as {
+        error: { code: string; details: { attempts: ReadonlyArray<{ reason: string }> } }
+      }
+      expect(error.code).toBe("AI_UPSTREAM_ERROR")
+      expect(error.details.attempts.length).toBeGreaterThan(0)
+      expect(error.details.attempts.map((attempt) => attempt.reason)).toEqual(
+        error.details.attempts.map(() => "connection")
+      )
+    }
   })
 })

@@ -127,7 +127,20 @@ const classifyUnredacted = (error: unknown): Classified => {
   }
   if (typeof body?.type === "string") return { kind: byType(body.type), message }
   const name = `${(error as Error).name} ${error.constructor?.name ?? ""}`
-  if (/timeout/i.test(name)) return { kind: "timeout", message }
-  if (/connection/i.test(name) || error instanceof TypeError) return { kind: "connection", message }
+  const code = (error as { readonly code?: unknown }).code
+  if (/timeout/i.test(name) || (typeof code === "string" && timeoutCodes.test(code)))
+    return { kind: "timeout", message }
+  if (
+    /connection/i.test(name) ||
+    error instanceof TypeError ||
+    (typeof code === "string" && connectionCodes.test(code))
+  )
+    return { kind: "connection", message }
   return { kind: "server", message }
 }
+
+// What an HTTP client on a socket throws (Node's `net`, undici's pool) when the connection could
+// not be made or broke, by its `code`: the SDKs and `fetch` wrap the same in their own errors.
+const connectionCodes =
+  /^(ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED)$/
+const timeoutCodes = /^(ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT)$/
