@@ -34,8 +34,12 @@ await build({
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
   },
-  // Class and function names stay: error names and Effect's spans and tags read them.
-  keepNames: true,
+  // No `keepNames`: it wraps every function and class in a call that redefines its `name`, each
+  // time one is created, closures made per request included (measured: 8 % of the CPU of a streamed
+  // AI request). Names are not minified; the few that bundling renames to avoid a collision (classes
+  // inside the AI SDKs, an Effect internal) are read by nothing: errors carry explicit tags and the
+  // gateway's spans explicit names.
+  keepNames: false,
   legalComments: "none",
   // V8 holds the bundle's source for as long as the process runs (functions compile lazily from
   // it). One character outside Latin-1 anywhere, even in a comment esbuild keeps, makes the whole
