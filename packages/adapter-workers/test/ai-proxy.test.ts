@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Miniflare } from "miniflare"
+import type { Miniflare } from "miniflare"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import exampleCatalog from "../../../examples/catalog.json" with { type: "json" }
 import {
@@ -13,7 +13,7 @@ import {
   startUpstream,
   type Upstream
 } from "../../core/test/ai/fakes.ts"
-import { bundleWorker, wranglerSetting } from "./bundle.ts"
+import { bundleWorker, deployedWorker } from "./bundle.ts"
 import { adminKey, gatewayEnv } from "./exchanges.ts"
 
 // The Worker reaches a fake OpenAI-compatible host over loopback, from workerd, as it would reach
@@ -25,24 +25,17 @@ const persistRoot = mkdtempSync(join(tmpdir(), "lunarbit-workers-ai-"))
 beforeAll(async () => {
   upstream = await startUpstream()
   upstream.on("/v1/models", openAiModels("gpt-test"))
-  miniflare = new Miniflare({
-    modules: true,
-    script: await bundleWorker(),
-    compatibilityDate: wranglerSetting("compatibility_date"),
-    bindings: {
+  miniflare = deployedWorker(
+    await bundleWorker(),
+    {
       ...gatewayEnv,
       CATALOG: exampleCatalog,
       OPENAI_ENABLED: "true",
       OPENAI_API_KEY: "sk-upstream-secret-0123456789",
       OPENAI_BASE_URL: `${upstream.url}/v1`
     },
-    kvNamespaces: ["RELEASES"],
-    d1Databases: ["DB"],
-    durableObjects: { RATE_LIMITER: "RateLimiterObject" },
-    kvPersist: join(persistRoot, "kv"),
-    d1Persist: join(persistRoot, "d1"),
-    durableObjectsPersist: join(persistRoot, "do")
-  })
+    persistRoot
+  )
   await miniflare.ready
 })
 afterAll(async () => {

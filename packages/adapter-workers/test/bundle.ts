@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { build } from "esbuild"
+import { Miniflare } from "miniflare"
 
 /** This package's folder, where its wrangler.toml is. */
 export const packageDir = fileURLToPath(new URL("..", import.meta.url))
@@ -34,3 +36,21 @@ export const bundleWorker = async (dir: string = packageDir): Promise<string> =>
   })
   return result.outputFiles[0]!.text
 }
+
+/**
+ * One Worker in workerd with the bindings wrangler.toml declares (the releases in KV, keys in D1,
+ * limits in Durable Objects), its storage kept under `persistRoot`, and `bindings` as its variables.
+ */
+export const deployedWorker = (script: string, bindings: Record<string, unknown>, persistRoot: string) =>
+  new Miniflare({
+    modules: true,
+    script,
+    compatibilityDate: wranglerSetting("compatibility_date"),
+    bindings: bindings as Record<string, string>,
+    kvNamespaces: ["RELEASES"],
+    d1Databases: ["DB"],
+    durableObjects: { RATE_LIMITER: "RateLimiterObject" },
+    kvPersist: join(persistRoot, "kv"),
+    d1Persist: join(persistRoot, "d1"),
+    durableObjectsPersist: join(persistRoot, "do")
+  })

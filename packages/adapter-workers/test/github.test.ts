@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Miniflare } from "miniflare"
+import type { Miniflare } from "miniflare"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type FakeGitHub, startFakeGitHub } from "../../core/test/github/FakeGitHub.ts"
-import { bundleWorker, wranglerSetting } from "./bundle.ts"
+import { bundleWorker, deployedWorker } from "./bundle.ts"
 import { adminKey, gatewayEnv } from "./exchanges.ts"
 
 // The Worker, deployed with every binding, reaches the fake GitHub over loopback, from workerd, as it would reach api.github.com.
@@ -14,23 +14,15 @@ let miniflare: Miniflare
 const persistRoot = mkdtempSync(join(tmpdir(), "lunarbit-workers-github-"))
 
 const start = () =>
-  new Miniflare({
-    modules: true,
+  deployedWorker(
     script,
-    compatibilityDate: wranglerSetting("compatibility_date"),
-    bindings: {
+    {
       ...gatewayEnv,
       GITHUB_API_URL: github.url,
       GITHUB_PROJECTS: JSON.stringify([{ id: "trackly", name: "Trackly", repository: "lunarbit/trackly" }])
     },
-    // As wrangler.toml declares it: the releases in KV, keys in D1, limits in Durable Objects.
-    kvNamespaces: ["RELEASES"],
-    d1Databases: ["DB"],
-    durableObjects: { RATE_LIMITER: "RateLimiterObject" },
-    kvPersist: join(persistRoot, "kv"),
-    d1Persist: join(persistRoot, "d1"),
-    durableObjectsPersist: join(persistRoot, "do")
-  })
+    persistRoot
+  )
 
 const publish = (tag: string) =>
   github.release("lunarbit/trackly", {
