@@ -92,9 +92,14 @@ const answerAi = (response: ServerResponse, forwarded: Promise<AiLane.LaneAnswer
       if (!AiLane.isStreamed(settled)) return write(response, settled)
       if (response.destroyed) return settled.cancel()
       // The head, the first events and, when the upstream has already finished, the end leave in
-      // one write: each write on a socket costs a system call and a packet.
-      response.cork()
-      setImmediate(() => response.uncork())
+      // one write: each write on a socket costs a system call and a packet. The socket holds them,
+      // not the response: `end()` on a corked response sends the last chunk before the events the
+      // response held back, and the client sees the stream end after its head.
+      const socket = response.socket
+      if (socket !== null) {
+        socket.cork()
+        setImmediate(() => socket.uncork())
+      }
       response.writeHead(settled.status, { ...settled.headers, "content-type": settled.contentType })
       return pump(response, settled)
     },

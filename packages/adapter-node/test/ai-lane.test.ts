@@ -92,6 +92,32 @@ describe("the AI lane on Node", () => {
     expect(text).not.toContain('"usage":{')
   })
 
+  it("forwards every event of a stream whose rest arrives right behind its first event", async () => {
+    // Each event in its own write with no pause: the head leaves, and the rest and the end follow
+    // within the same turn of the event loop, on a keep-alive connection used again each time.
+    upstream.on("/v1/chat/completions", sse(openAiStream(["Hel", "lo", ", wor", "ld"])))
+    const events = (text: string) => text.split("\n\n").filter((event) => event !== "")
+    const expected = [
+      '"role":"assistant"',
+      '"content":"Hel"',
+      '"content":"lo"',
+      '"content":", wor"',
+      '"content":"ld"',
+      '"finish_reason":"stop"',
+      "data: [DONE]"
+    ]
+    for (let round = 0; round < 5; round++) {
+      const response = await fetch(gateway.url("/v1/chat/completions"), {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ ...chat, stream: true })
+      })
+      const answered = events(await response.text())
+      expect(answered).toHaveLength(expected.length)
+      for (const [i, event] of answered.entries()) expect(event).toContain(expected[i])
+    }
+  })
+
   it("cancels the upstream request when the client leaves mid-stream, and logs the request once", async () => {
     upstream.on("/v1/chat/completions", sse(openAiStream(["a", "b", "c", "d"], { delayMs: 200 }), { end: "hang" }))
     upstream.received.length = 0
