@@ -12,7 +12,7 @@ export const sourceScript = here("../packages/adapter-node/src/main.ts")
 
 let bundled: string | undefined
 /**
- * The gateway as `npm start` and the image run it: bundled into one file by the image's build step
+ * The gateway as `npm start` and the image run it: bundled by the image's build step
  * (`packages/adapter-docker/bundle.ts`), built once per benchmark process.
  */
 export const bundledScript = (): string => {

@@ -1,6 +1,7 @@
 /**
  * The image's build step: the server (`@lunarbit/gateway-node`'s `main.ts`) and the health check,
- * each bundled with every dependency into one ES module in `dist/`.
+ * each bundled with every dependency into one ES module in `dist/`, with `dist/chunks/` holding
+ * what they import only when a configuration needs it.
  *
  * Why a bundle in the image, when the npm packages ship unbundled modules: a start spends most of
  * its time finding, reading and linking modules, not running them. The server loads about 2,200
@@ -10,10 +11,14 @@
  *
  *   node packages/adapter-docker/bundle.ts [outdir]   (after `npm ci`; outdir: packages/adapter-docker/dist)
  */
+import { rmSync } from "node:fs"
+import { join } from "node:path"
 import { build } from "esbuild"
 
 const root = new URL("../../", import.meta.url).pathname
 const outdir = process.argv[2] ?? "packages/adapter-docker/dist"
+// Chunks are named by their content: those of an earlier build would pile up.
+rmSync(join(root, outdir, "chunks"), { recursive: true, force: true })
 
 await build({
   absWorkingDir: root,
@@ -47,5 +52,11 @@ await build({
   // or indentation keeps it one-byte and 8.4 MB (measured: 161 -> 139 MiB RSS at start).
   charset: "ascii",
   minifyWhitespace: true,
+  // What the code imports dynamically becomes a chunk of its own, loaded on first use rather than
+  // held from start: the AI SDKs and undici's pool (without AI providers, never), the PostgreSQL and
+  // Redis clients, the docs page's 3 MB script. The modules every start needs stay in `main.mjs` and
+  // a few shared chunks (measured, with the collection after start: 106-112 -> 86-94 MiB RSS).
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   logLevel: "warning"
 })

@@ -1,6 +1,6 @@
 import { ProviderHttp } from "@lunarbit/gateway-core"
 import { Effect, Layer } from "effect"
-import { Agent, type Dispatcher } from "undici"
+import type { Agent, Dispatcher } from "undici"
 
 export interface Options {
   /** Connections kept per upstream origin. */
@@ -142,21 +142,40 @@ export const make = (agent: Agent): ProviderHttp.ProviderHttpShape => ({
     })
 })
 
+/**
+ * The client over a pool made on the first upstream call, undici's modules imported then: about
+ * 1 MB of code a gateway without AI providers never needs in memory.
+ */
+const onFirstCall = (options: Options) => {
+  let agent: Promise<Agent> | undefined
+  let client: ProviderHttp.ProviderHttpShape | undefined
+  const clientOf = async () => {
+    agent ??= import("undici").then((undici) => {
+      // Node names a CommonJS module's exports; a bundle (esbuild's chunks) may give only `default`.
+      const { Agent } = "Agent" in undici ? undici : (undici as { readonly default: typeof undici }).default
+      return new Agent({
+        connections: options.connections ?? 256,
+        keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000
+      })
+    })
+    client ??= make(await agent)
+    return client
+  }
+  const http: ProviderHttp.ProviderHttpShape = {
+    send: (request) => (client === undefined ? clientOf().then((made) => made.send(request)) : client.send(request))
+  }
+  return { http, close: () => agent?.then((made) => made.close()) }
+}
+
 /** The client as the core's `ProviderHttp`; the pool is closed with the layer. */
 export const layer = (options: Options = {}): Layer.Layer<never> =>
   Layer.effect(
     ProviderHttp.ProviderHttp,
     Effect.map(
       Effect.acquireRelease(
-        Effect.sync(
-          () =>
-            new Agent({
-              connections: options.connections ?? 256,
-              keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000
-            })
-        ),
-        (agent) => Effect.promise(() => agent.close())
+        Effect.sync(() => onFirstCall(options)),
+        (pool) => Effect.promise(async () => pool.close())
       ),
-      make
+      (pool) => pool.http
     )
   ) as Layer.Layer<never>

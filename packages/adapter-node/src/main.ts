@@ -8,13 +8,15 @@ import { Cause, Effect, Exit, Layer } from "effect"
 import { answered } from "./CliHelp.ts"
 import * as NodeGateway from "./NodeGateway.ts"
 import * as PinoLogger from "./PinoLogger.ts"
+import { compactHeap } from "./StartupCompaction.ts"
 
 const logger = NodeGateway.processLogger()
 
 // SIGTERM and SIGINT interrupt the server: requests in flight finish, then this line, then exit 0.
 // Anything else that stops it (a bad configuration, a catalog that fails its checks) is logged as
 // fatal, in the same format as every other line, and exits 1.
-const main = Layer.launch(NodeGateway.layer({ logger })).pipe(
+// Once the gateway serves, the memory its start-up used goes back (StartupCompaction.ts).
+const main = Layer.launch(NodeGateway.layer({ logger }).pipe(Layer.tap(() => Effect.sync(compactHeap)))).pipe(
   Effect.onExit((exit) =>
     Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
       ? Effect.logFatal("The gateway stopped", exit.cause)

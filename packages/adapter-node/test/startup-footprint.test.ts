@@ -44,6 +44,12 @@ describe("a gateway's start-up footprint", () => {
     assert.deepStrictEqual(drivers, [])
   }, 60_000)
 
+  it("loads no AI SDK and no upstream HTTP pool when no AI provider is configured", async () => {
+    const { modules } = await modulesLoaded({})
+    const ai = modules.filter((url) => /\/node_modules\/(openai|@anthropic-ai\/sdk|undici)\//.test(url))
+    assert.deepStrictEqual(ai, [])
+  }, 60_000)
+
   it("loads the docs page's 3 MB script on the page's first visit, not at start", async () => {
     assert.isFalse((await modulesLoaded({})).modules.some(scalarScript))
     const { modules, page } = await modulesLoaded({}, "/docs")

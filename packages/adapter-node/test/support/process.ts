@@ -14,11 +14,16 @@ export const waitFor = async (predicate: () => Promise<boolean> | boolean, timeo
 
 /**
  * Runs `lunarbit-gateway` in its own process on a free loopback port and waits until it listens;
- * `nodeOptions` go to Node before the script.
+ * `nodeOptions` go to Node before the script, which is the sources' `main.ts` unless `script` (a
+ * bundle's `main.mjs`) is given.
  */
-export const startProcess = async (env: Record<string, string>, nodeOptions: ReadonlyArray<string> = []) => {
+export const startProcess = async (
+  env: Record<string, string>,
+  nodeOptions: ReadonlyArray<string> = [],
+  script = main
+) => {
   // The sources run directly, so the workspace packages must resolve to theirs too.
-  const child = spawn(process.execPath, ["--conditions=@lunarbit/source", ...nodeOptions, main], {
+  const child = spawn(process.execPath, ["--conditions=@lunarbit/source", ...nodeOptions, script], {
     env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", BUILD_VERIFICATION: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })

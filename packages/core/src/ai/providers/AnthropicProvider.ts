@@ -1,10 +1,11 @@
-import Anthropic from "@anthropic-ai/sdk"
+import type Anthropic from "@anthropic-ai/sdk"
 import { Array as Arr, Effect, Layer, Redacted, Stream } from "effect"
 import type { Sse } from "effect/encoding"
 import { propagationHeaders } from "../../observability/Tracing.ts"
 import * as AIProvider from "../ports/AIProvider.ts"
 import * as AiSse from "../services/AiSse.ts"
 import { finishReason, promptTokens, usageOf, wire } from "./AnthropicWire.ts"
+import { onFirstUse } from "./SdkClient.ts"
 
 /** Anthropic's API and the key to use it with. */
 export interface Options {
@@ -53,13 +54,17 @@ export const translate = (request: AIProvider.ChatRequest) => {
 }
 
 /** The Messages API through `@anthropic-ai/sdk`, with its stream events read into the port's chunks. */
-export const minimal = (client: Anthropic, options: Pick<Options, "name" | "defaultModel">): AIProvider.Minimal => ({
+export const minimal = (
+  client: () => Promise<Anthropic>,
+  options: Pick<Options, "name" | "defaultModel">
+): AIProvider.Minimal => ({
   name: options.name ?? "anthropic",
   defaultModel: options.defaultModel,
   chat: (request) =>
     Effect.flatMap(propagationHeaders, (headers) =>
       Effect.tryPromise({
-        try: (signal) => client.messages.create(translate(request), { signal, headers }),
+        try: (signal) =>
+          client().then((anthropic) => anthropic.messages.create(translate(request), { signal, headers })),
         catch: (error) => error
       })
     ).pipe(
@@ -107,7 +112,9 @@ export const minimal = (client: Anthropic, options: Pick<Options, "name" | "defa
       return Stream.unwrap(
         Effect.map(propagationHeaders, (headers) =>
           AiSse.fromResponse((signal) =>
-            client.messages.create({ ...translate(request), stream: true }, { signal, headers }).asResponse()
+            client().then((anthropic) =>
+              anthropic.messages.create({ ...translate(request), stream: true }, { signal, headers }).asResponse()
+            )
           )
         )
       ).pipe(Stream.mapArray((events) => Arr.map(events, chunkOf)))
@@ -115,20 +122,27 @@ export const minimal = (client: Anthropic, options: Pick<Options, "name" | "defa
   models: Effect.tryPromise({
     try: async (signal) => {
       const ids: Array<string> = []
-      for await (const model of client.models.list({}, { signal })) ids.push(model.id)
+      const anthropic = await client()
+      for await (const model of anthropic.models.list({}, { signal })) ids.push(model.id)
       return ids
     },
     catch: (error) => error
   })
 })
 
-/** Anthropic's Messages API; the SDK reads nothing from the environment and never retries on its own. */
+/**
+ * Anthropic's Messages API; the SDK (made on first use) reads nothing from the environment and never
+ * retries on its own.
+ */
 export const make = (options: Options): AIProvider.AIProviderShape => {
-  const client = new Anthropic({
-    apiKey: Redacted.value(options.apiKey),
-    baseURL: (options.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, ""),
-    maxRetries: 0,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+  const client = onFirstUse(async () => {
+    const { default: Anthropic } = await import("@anthropic-ai/sdk")
+    return new Anthropic({
+      apiKey: Redacted.value(options.apiKey),
+      baseURL: (options.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, ""),
+      maxRetries: 0,
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+    })
   })
   const wired = minimal(client, options)
   return AIProvider.make({ ...wired, completions: wire(client, wired.name) })

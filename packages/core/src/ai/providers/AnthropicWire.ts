@@ -136,19 +136,24 @@ export const streamTranslator = () => {
 }
 
 /** OpenAI's wire translated onto the Messages API, through the SDK. */
-export const wire = (client: Anthropic, provider: string): CompletionsWire => ({
+export const wire = (client: () => Promise<Anthropic>, provider: string): CompletionsWire => ({
   complete: (body) =>
     Effect.tryPromise({
-      try: (signal) => client.messages.create(toAnthropic(provider, body) as unknown as Params, { signal }),
+      try: (signal) =>
+        client().then((anthropic) =>
+          anthropic.messages.create(toAnthropic(provider, body) as unknown as Params, { signal })
+        ),
       catch: (error) => error
     }).pipe(Effect.map(toCompletion)),
   stream: (body) =>
     Stream.suspend(() => {
       const translate = streamTranslator()
       return AiSse.fromResponse((signal) =>
-        client.messages
-          .create({ ...(toAnthropic(provider, body) as unknown as Params), stream: true }, { signal })
-          .asResponse()
+        client().then((anthropic) =>
+          anthropic.messages
+            .create({ ...(toAnthropic(provider, body) as unknown as Params), stream: true }, { signal })
+            .asResponse()
+        )
       ).pipe(Stream.map((events) => translate(events)))
     })
 })

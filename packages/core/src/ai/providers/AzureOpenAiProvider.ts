@@ -1,9 +1,9 @@
 import { Effect, Layer, Redacted } from "effect"
-import { AzureOpenAI } from "openai"
 import * as AIProvider from "../ports/AIProvider.ts"
 import type { ProviderHttpShape } from "../ports/ProviderHttp.ts"
 import * as OpenAiCompatible from "./OpenAiCompatibleProvider.ts"
 import * as OpenAiPassThrough from "./OpenAiPassThrough.ts"
+import { onFirstUse } from "./SdkClient.ts"
 
 /** An Azure OpenAI resource and its deployments. */
 export interface Options {
@@ -25,13 +25,16 @@ export interface Options {
  */
 export const make = (options: Options): AIProvider.AIProviderShape => {
   const endpoint = options.endpoint.replace(/\/+$/, "")
-  const client = new AzureOpenAI({
-    apiKey: Redacted.value(options.apiKey),
-    // Passing the base URL rather than `endpoint` keeps the SDK from reading OPENAI_BASE_URL.
-    baseURL: `${endpoint}/openai`,
-    apiVersion: options.apiVersion,
-    maxRetries: 0,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+  const client = onFirstUse(async () => {
+    const { AzureOpenAI } = await import("openai")
+    return new AzureOpenAI({
+      apiKey: Redacted.value(options.apiKey),
+      // Passing the base URL rather than `endpoint` keeps the SDK from reading OPENAI_BASE_URL.
+      baseURL: `${endpoint}/openai`,
+      apiVersion: options.apiVersion,
+      maxRetries: 0,
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+    })
   })
   const wire = OpenAiCompatible.minimal(client, {
     name: options.name ?? "azure",
@@ -48,7 +51,10 @@ export const make = (options: Options): AIProvider.AIProviderShape => {
   })
   return AIProvider.make({
     ...wire,
-    health: Effect.tryPromise({ try: (signal) => client.models.list({ signal }), catch: (error) => error }),
+    health: Effect.tryPromise({
+      try: (signal) => client().then((azure) => azure.models.list({ signal })),
+      catch: (error) => error
+    }),
     completions: forwarded,
     embeddings: forwarded.embeddings
   })

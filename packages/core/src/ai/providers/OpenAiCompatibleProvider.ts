@@ -1,11 +1,12 @@
 import { Array as Arr, Effect, Layer, Redacted, Stream } from "effect"
 import type { Sse } from "effect/encoding"
-import OpenAI from "openai"
+import type OpenAI from "openai"
 import { propagationHeaders } from "../../observability/Tracing.ts"
 import * as AIProvider from "../ports/AIProvider.ts"
 import * as ProviderHttp from "../ports/ProviderHttp.ts"
 import * as AiSse from "../services/AiSse.ts"
 import * as OpenAiPassThrough from "./OpenAiPassThrough.ts"
+import { onFirstUse } from "./SdkClient.ts"
 
 /** How a host spells the completion length limit: OpenAI's current name, or the one other hosts read. */
 export type MaxTokensField = "max_tokens" | "max_completion_tokens"
@@ -77,7 +78,7 @@ export const chunkOf = (event: Sse.Event): AIProvider.StreamChunk => {
  * The client must be built with `maxRetries: 0`, since the router owns retries.
  */
 export const minimal = (
-  client: OpenAI,
+  client: () => Promise<OpenAI>,
   options: Pick<Options, "name" | "defaultModel" | "maxTokensField" | "streamUsage"> & {
     readonly models?: Effect.Effect<ReadonlyArray<string>, unknown> | undefined
   }
@@ -90,7 +91,8 @@ export const minimal = (
     chat: (request) =>
       Effect.flatMap(propagationHeaders, (headers) =>
         Effect.tryPromise({
-          try: (signal) => client.chat.completions.create(toParams(request, field), { signal, headers }),
+          try: (signal) =>
+            client().then((openai) => openai.chat.completions.create(toParams(request, field), { signal, headers })),
           catch: (error) => error
         })
       ).pipe(
@@ -110,16 +112,18 @@ export const minimal = (
       Stream.unwrap(
         Effect.map(propagationHeaders, (headers) =>
           AiSse.fromResponse((signal) =>
-            client.chat.completions
-              .create(
-                {
-                  ...toParams(request, field),
-                  stream: true,
-                  ...(streamUsage ? { stream_options: { include_usage: true } } : {})
-                },
-                { signal, headers }
-              )
-              .asResponse()
+            client().then((openai) =>
+              openai.chat.completions
+                .create(
+                  {
+                    ...toParams(request, field),
+                    stream: true,
+                    ...(streamUsage ? { stream_options: { include_usage: true } } : {})
+                  },
+                  { signal, headers }
+                )
+                .asResponse()
+            )
           )
         )
       ).pipe(Stream.mapArray((events) => Arr.map(events, chunkOf))),
@@ -128,7 +132,8 @@ export const minimal = (
       Effect.tryPromise({
         try: async (signal) => {
           const ids: Array<string> = []
-          for await (const model of client.models.list({ signal })) ids.push(model.id)
+          const openai = await client()
+          for await (const model of openai.models.list({ signal })) ids.push(model.id)
           return ids
         },
         catch: (error) => error
@@ -136,15 +141,18 @@ export const minimal = (
   }
 }
 
-/** An OpenAI client for `options`, reading nothing from the environment. */
-export const client = (options: Options): OpenAI =>
-  new OpenAI({
-    apiKey: options.apiKey === undefined ? "unused" : Redacted.value(options.apiKey),
-    baseURL: options.baseUrl.replace(/\/+$/, ""),
-    organization: null,
-    project: null,
-    maxRetries: 0,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+/** An OpenAI client for `options`, made on its first use, reading nothing from the environment. */
+export const client = (options: Options): (() => Promise<OpenAI>) =>
+  onFirstUse(async () => {
+    const { default: OpenAI } = await import("openai")
+    return new OpenAI({
+      apiKey: options.apiKey === undefined ? "unused" : Redacted.value(options.apiKey),
+      baseURL: options.baseUrl.replace(/\/+$/, ""),
+      organization: null,
+      project: null,
+      maxRetries: 0,
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+    })
   })
 
 /** The HTTP client of `options`: theirs, or one over their `fetch` (the global one by default). */
