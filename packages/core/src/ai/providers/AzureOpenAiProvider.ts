@@ -42,19 +42,18 @@ export const make = (options: Options): AIProvider.AIProviderShape => {
     maxTokensField: "max_completion_tokens",
     models: Effect.succeed(options.deployments)
   })
+  const apiVersion = encodeURIComponent(options.apiVersion)
   // Azure addresses the deployment in the path; the body's model names it too, as the client wrote it.
-  const forwarded = OpenAiPassThrough.wire({
+  const target: OpenAiPassThrough.Target = {
     http: OpenAiCompatible.httpOf(options),
     url: (operation, deployment) =>
-      `${endpoint}/openai/deployments/${encodeURIComponent(deployment)}/${operation}?api-version=${encodeURIComponent(options.apiVersion)}`,
+      `${endpoint}/openai/deployments/${encodeURIComponent(deployment)}/${operation}?api-version=${apiVersion}`,
     headers: { "api-key": Redacted.value(options.apiKey) }
-  })
+  }
+  const forwarded = OpenAiPassThrough.wire(target)
   return AIProvider.make({
     ...wire,
-    health: Effect.tryPromise({
-      try: (signal) => client().then((azure) => azure.models.list({ signal })),
-      catch: (error) => error
-    }),
+    health: Effect.asVoid(OpenAiPassThrough.listModels(target, `${endpoint}/openai/models?api-version=${apiVersion}`)),
     completions: forwarded,
     embeddings: forwarded.embeddings
   })

@@ -80,7 +80,7 @@ export const chunkOf = (event: Sse.Event): AIProvider.StreamChunk => {
 export const minimal = (
   client: () => Promise<OpenAI>,
   options: Pick<Options, "name" | "defaultModel" | "maxTokensField" | "streamUsage"> & {
-    readonly models?: Effect.Effect<ReadonlyArray<string>, unknown> | undefined
+    readonly models: Effect.Effect<ReadonlyArray<string>, unknown>
   }
 ): AIProvider.Minimal => {
   const field = options.maxTokensField ?? "max_tokens"
@@ -127,17 +127,7 @@ export const minimal = (
           )
         )
       ).pipe(Stream.mapArray((events) => Arr.map(events, chunkOf))),
-    models:
-      options.models ??
-      Effect.tryPromise({
-        try: async (signal) => {
-          const ids: Array<string> = []
-          const openai = await client()
-          for await (const model of openai.models.list({ signal })) ids.push(model.id)
-          return ids
-        },
-        catch: (error) => error
-      })
+    models: options.models
   }
 }
 
@@ -165,13 +155,14 @@ export const httpOf = (options: Pick<Options, "fetch" | "http">): ProviderHttp.P
  */
 export const make = (options: Options): AIProvider.AIProviderShape => {
   const base = options.baseUrl.replace(/\/+$/, "")
-  const forwarded = OpenAiPassThrough.wire({
+  const target: OpenAiPassThrough.Target = {
     http: httpOf(options),
     url: (operation) => `${base}/${operation}`,
     headers: options.apiKey === undefined ? {} : { authorization: `Bearer ${Redacted.value(options.apiKey)}` }
-  })
+  }
+  const forwarded = OpenAiPassThrough.wire(target)
   return AIProvider.make({
-    ...minimal(client(options), options),
+    ...minimal(client(options), { ...options, models: OpenAiPassThrough.listModels(target, `${base}/models`) }),
     completions: { ...forwarded, streamUsage: options.streamUsage },
     embeddings: forwarded.embeddings
   })

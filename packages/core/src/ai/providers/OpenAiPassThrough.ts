@@ -41,6 +41,22 @@ export const usageIn = (json: string): OpenAiWire.Usage | undefined => {
 }
 
 /**
+ * The model ids of OpenAI's model list at `url`, read over the pass-through client: the providers'
+ * health probe lists them, and needs no SDK for it.
+ */
+export const listModels = (target: Pick<Target, "http" | "headers">, url: string) =>
+  Effect.tryPromise({
+    try: async (signal): Promise<ReadonlyArray<string>> => {
+      const response = await target.http.send({ url, method: "GET", headers: target.headers, signal })
+      if (response.status >= 300) throw await failed(response)
+      const list = JSON.parse(await readText(response.body)) as { readonly data?: unknown }
+      if (!Array.isArray(list.data)) throw new Error(`The model list at ${url} has no data`)
+      return list.data.flatMap((model: { readonly id?: unknown }) => (typeof model?.id === "string" ? [model.id] : []))
+    },
+    catch: (error) => error
+  })
+
+/**
  * OpenAI's chat completions and embeddings forwarded as they are: the client's body (the router has mapped the
  * model) sent over the runtime's connection pool, and the answer's bytes passed back as they
  * arrive. Nothing is re-encoded, so fields the gateway has never heard of pass both ways.
