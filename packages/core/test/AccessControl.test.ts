@@ -103,6 +103,59 @@ describe("Authentication with stored keys", () => {
     }).pipe(Effect.provide(keysLayer(() => now)))
   })
 
+  it.effect(
+    "answers a key in use from memory while it checks it again in the background, and still refuses it within a second of a revocation made elsewhere",
+    () => {
+      let lookups = 0
+      const store = KeyStore.makeMemory()
+      const counting = KeyStore.KeyStore.of({
+        ...store,
+        findByHash: (hash: string) =>
+          Effect.suspend(() => {
+            lookups++
+            return store.findByHash(hash)
+          })
+      })
+      return Effect.gen(function* () {
+        const keys = yield* Keys.Keys
+        const authentication = yield* Authentication.Authentication
+        const issued = yield* keys.create(actor, { name: "busy", permissions: [] })
+        yield* authentication.authenticate(issued.secret)
+        assert.strictEqual(lookups, 1)
+        // A request every 300 ms for 3 s: each answered from memory (an Exit: no request waits on the store).
+        for (let elapsed = 300; elapsed <= 3_000; elapsed += 300) {
+          yield* TestClock.adjust("300 millis")
+          const outcome = authentication.authenticate(issued.secret)
+          assert.isTrue(Exit.isExit(outcome), `at ${elapsed} ms`)
+          assert.strictEqual((yield* outcome).name, "busy")
+          yield* Effect.yieldNow
+        }
+        // The store was asked again in the background, about every 600 ms, not on every request.
+        assert.isAtLeast(lookups, 4)
+        assert.isAtMost(lookups, 7)
+        // Revoked through another instance: this one has not forgotten it, and learns of it within a second.
+        yield* keys.revoke(actor, "busy")
+        let refusedAfterMs: number | undefined
+        for (let elapsed = 100; elapsed <= 1_000 && refusedAfterMs === undefined; elapsed += 100) {
+          yield* TestClock.adjust("100 millis")
+          const answer = yield* Effect.exit(authentication.authenticate(issued.secret))
+          if (Exit.isFailure(answer)) refusedAfterMs = elapsed
+          yield* Effect.yieldNow
+        }
+        assert.isDefined(refusedAfterMs)
+        assert.isAtMost(refusedAfterMs!, 1_000)
+      }).pipe(
+        Effect.provide(
+          Keys.layer.pipe(
+            Layer.provideMerge(Authentication.layer),
+            Layer.provideMerge(Layer.succeed(KeyStore.KeyStore, counting)),
+            Layer.provide(config())
+          )
+        )
+      )
+    }
+  )
+
   it.effect("never stores the secret, only its keyed hash", () =>
     Effect.gen(function* () {
       const keys = yield* Keys.Keys

@@ -9,8 +9,9 @@ import { KeyStore, type StoredKey } from "../ports/KeyStore.ts"
 export interface AuthenticationShape {
   /**
    * Checks a bearer credential; the reason for a refusal is in the error's `details.reason`. A key
-   * checked within the last second answers from memory, as an `Exit` (no fiber needed); a key store
-   * that cannot be reached is a 503, except for keys already validated, which keep working.
+   * checked within the last second answers from memory, as an `Exit` (no fiber needed), and one in
+   * use is checked again in the background before its second is up; a key store that cannot be
+   * reached is a 503, except for keys already validated, which keep working.
    */
   readonly authenticate: (credential: string) => Effect.Effect<Permissions.Principal, Unauthorized | ServiceUnavailable>
   /** The keyed hash a key is stored under. */
@@ -33,6 +34,10 @@ const maxMemo = 10_000
 // A verified key is looked up again after this long, so a revocation or rotation made through another
 // instance sharing the store takes effect everywhere within it.
 const verifiedForMs = 1_000
+// A key in use is looked up again in the background once its answer is this old, while that answer
+// still stands: its requests keep being answered from memory, with one lookup in flight per key,
+// rather than each waiting on its own lookup once the second has passed.
+const refreshAfterMs = 500
 // While the key store cannot be reached, keys verified within this long keep working.
 const outageGraceMs = 5 * 60_000
 // A key store slower than this is treated as unreachable for the request.
@@ -51,6 +56,7 @@ export const make = Effect.gen(function* () {
   const config = yield* GatewayConfig
   const store = yield* KeyStore
   const clock = yield* Clock.Clock
+  const runFork = Effect.runForkWith(yield* Effect.context<never>())
   // Without a configured secret, keys are hashed under a random one made on first use (not while the
   // layer is built: Workers forbid random numbers at start-up). Such keys do not outlive the process.
   const configured = Option.orElse(config.keyHashSecret, () => config.adminKey)
@@ -149,11 +155,24 @@ export const make = Effect.gen(function* () {
       }
     )
 
+  const refreshing = new Set<string>()
+  const refresh = (digest: string, now: number) => {
+    if (refreshing.has(digest)) return
+    refreshing.add(digest)
+    runFork(
+      Effect.ensuring(
+        Effect.ignore(lookup(digest, now)),
+        Effect.sync(() => refreshing.delete(digest))
+      )
+    )
+  }
+
   const fromStore = (digest: string): Effect.Effect<Permissions.Principal, Unauthorized | ServiceUnavailable> => {
     const now = clock.currentTimeMillisUnsafe()
     const known = verified.get(digest)
     if (known === undefined || now - known.checkedAt >= verifiedForMs) return lookup(digest, now)
     if (known.expiresAt !== undefined && known.expiresAt <= now) return refuse("expired", "This API key has expired")
+    if (now - known.checkedAt >= refreshAfterMs) refresh(digest, now)
     return known.outcome
   }
 
