@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
@@ -85,8 +85,12 @@ describe("the bundled gateway", () => {
       modules.some((url) => url.endsWith("/dist/main.mjs")),
       "the recorder saw the bundle"
     )
-    for (const name of ["openai", "sdk", "undici", "httpApiScalar", "RedisRateLimitStore", "PgKeyStore"])
+    const chunks = readdirSync(join(bundle, "chunks")).map((file) => `${bundle}/chunks/${file}`)
+    for (const name of ["openai", "sdk", "undici", "httpApiScalar", "RedisRateLimitStore", "PgKeyStore"]) {
+      // The chunk exists (so its absence below is not a name that no longer matches), and was not loaded.
+      assert.isTrue(chunkNamed(chunks, name), `the bundle has no ${name} chunk`)
       assert.isFalse(chunkNamed(modules, name), `${name} was loaded at start`)
+    }
   }, 60_000)
 
   it("forwards OpenAI-compatible completions through undici's pool and answers /ai/chat through the OpenAI SDK", async () => {

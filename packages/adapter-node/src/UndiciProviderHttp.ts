@@ -150,14 +150,15 @@ const onFirstCall = (options: Options) => {
   let agent: Promise<Agent> | undefined
   let client: ProviderHttp.ProviderHttpShape | undefined
   const clientOf = async () => {
-    agent ??= import("undici").then((undici) => {
-      // Node names a CommonJS module's exports; a bundle (esbuild's chunks) may give only `default`.
-      const { Agent } = "Agent" in undici ? undici : (undici as { readonly default: typeof undici }).default
-      return new Agent({
-        connections: options.connections ?? 256,
-        keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000
-      })
-    })
+    // `default`: a CommonJS module's exports, under Node and in a bundle's chunk alike (esbuild's
+    // chunk of undici has no named exports).
+    agent ??= import("undici").then(
+      ({ default: undici }) =>
+        new undici.Agent({
+          connections: options.connections ?? 256,
+          keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000
+        })
+    )
     client ??= make(await agent)
     return client
   }
