@@ -156,7 +156,12 @@ const onFirstCall = (options: Options) => {
       ({ default: undici }) =>
         new undici.Agent({
           connections: options.connections ?? 256,
-          keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000
+          keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+          // Every call is timed by its caller, which aborts it (the router's attempt, first-token
+          // and idle limits; the health probe's limit). undici's own 300 s timers would only add
+          // a timer per request, which undici keeps for up to a second after it is cleared.
+          headersTimeout: 0,
+          bodyTimeout: 0
         })
     )
     client ??= make(await agent)
