@@ -3,7 +3,7 @@
  * running at once, each in its own process, measured in interleaved rounds over loopback with
  * autocannon (32 connections); each figure is the median of its rounds. Then a fixed-rate run at
  * half of raw's saturation (added p99), the gateway's RSS at start and after 60,000 mixed requests,
- * and the AI proxy (bench/ai.ts). `BENCH_SECONDS` (3) and `BENCH_ROUNDS` (3) set the length.
+ * and the AI proxy (bench/ai.ts, 4 s rounds by default). `BENCH_SECONDS` (3) and `BENCH_ROUNDS` (3) set the length.
  *
  * `npm run bench -- --profile` instead writes a CPU profile of the gateway's update check under load
  * and prints where the time goes, by component.
