@@ -186,7 +186,7 @@ export const runAiBench = async (): Promise<AiBench> => {
       { stream: false, label: "chat completion" },
       { stream: true, label: "streamed chat completion" }
     ] as const
-    // Per mode, the raw proxy's rounds then the gateway's, each round measuring both in turn.
+    // Each round measures every mode, the raw proxy then the gateway; each figure is the median of its rounds.
     const interleaved = async (measureOne: (target: "raw proxy" | "gateway", stream: boolean) => Promise<Row>) => {
       const measured = modes.flatMap(() => [[] as Array<Row>, [] as Array<Row>])
       for (let round = 0; round < rounds; round++) {
