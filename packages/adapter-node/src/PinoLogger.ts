@@ -33,8 +33,9 @@ export interface Destination {
 // Log lines are gathered into writes of up to 16 KiB rather than one system call per line (the
 // access log writes a line per request); what is gathered is written every 100 ms and when the
 // process exits. Not larger: under load, lines held longer outlive young-generation collections
-// and are copied into the old generation (64 KiB batches: ~210 bytes promoted per AI request). Behind a reader slower than the server (a stalled pipe), lines beyond 16 MiB
-// pending are dropped rather than held in memory without bound.
+// and are copied into the old generation (64 KiB batches: ~210 bytes promoted per AI request).
+// Behind a reader slower than the server (a stalled pipe), lines beyond 16 MiB pending are dropped
+// rather than held in memory without bound.
 const bufferedStdout = (): Destination => {
   const batches = LineBatches.make({
     fd: 1,
