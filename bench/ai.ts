@@ -186,27 +186,28 @@ export const runAiBench = async (): Promise<AiBench> => {
       { stream: false, label: "chat completion" },
       { stream: true, label: "streamed chat completion" }
     ] as const
-    // Each round measures every mode, the raw proxy then the gateway; each figure is the median of its rounds.
-    const interleaved = async (measureOne: (target: "raw proxy" | "gateway", stream: boolean) => Promise<Row>) => {
+    type Target = "raw proxy" | "gateway"
+    type Mode = (typeof modes)[number]
+    // Each round measures every mode, the raw proxy then the gateway; each figure is the median of
+    // its rounds. Rows come in pairs per mode, as the tables print them: `2 * i` raw, `2 * i + 1` gateway.
+    const interleaved = async (measureOne: (target: Target, mode: Mode, i: number) => Promise<Row>) => {
       const measured = modes.flatMap(() => [[] as Array<Row>, [] as Array<Row>])
       for (let round = 0; round < rounds; round++) {
-        for (const [i, { stream }] of modes.entries()) {
-          measured[2 * i]!.push(await measureOne("raw proxy", stream))
-          measured[2 * i + 1]!.push(await measureOne("gateway", stream))
+        for (const [i, mode] of modes.entries()) {
+          measured[2 * i]!.push(await measureOne("raw proxy", mode, i))
+          measured[2 * i + 1]!.push(await measureOne("gateway", mode, i))
         }
       }
       return measured.map(median)
     }
-    const urlOf = (target: "raw proxy" | "gateway") => (target === "raw proxy" ? proxy.url : gateway.url)
-    const labelOf = (stream: boolean) => modes.find((mode) => mode.stream === stream)!.label
-    const saturation = await interleaved((target, stream) =>
-      measure(`${target}, ${labelOf(stream)}`, { ...post(urlOf(target), stream), duration: seconds })
+    const urlOf = (target: Target) => (target === "raw proxy" ? proxy.url : gateway.url)
+    const saturation = await interleaved((target, { stream, label }) =>
+      measure(`${target}, ${label}`, { ...post(urlOf(target), stream), duration: seconds })
     )
-    // Half of the raw proxy's median saturation, per mode.
-    const rateOf = (stream: boolean) => Math.max(1, Math.round(saturation[stream ? 2 : 0]!.requestsPerSecond / 2))
-    const fixedRate = await interleaved((target, stream) => {
-      const rate = rateOf(stream)
-      return paced(`${target}, ${labelOf(stream)}, ${rate} req/s`, {
+    const fixedRate = await interleaved((target, { stream, label }, i) => {
+      // Half of the raw proxy's median saturation in this mode.
+      const rate = Math.max(1, Math.round(saturation[2 * i]!.requestsPerSecond / 2))
+      return paced(`${target}, ${label}, ${rate} req/s`, {
         ...post(urlOf(target), stream),
         method: "POST",
         rate,
