@@ -5,7 +5,10 @@
  * connections each; then both at a fixed rate of half the raw proxy's saturation, sent open-loop
  * (`paced`), for the latency the gateway adds without queueing; and the gateway's peak RSS. Each
  * figure is the median of interleaved rounds (`BENCH_ROUNDS`, 3), as the release API's are: one
- * run of a few seconds on a shared machine moves by a third from one try to the next.
+ * run of a few seconds on a shared machine moves by a third from one try to the next. Each server
+ * is warmed first (`BENCH_WARM_SECONDS`), and each is measured with the servers' core to itself:
+ * the fake upstream, which stands in for a provider on another machine, runs meanwhile on the load
+ * generator's core (`support.ts` says why both matter).
  * Targets: >= 0.8x the raw proxy's req/s; < 2 ms added p50 and < 5 ms added p99 at the fixed rate;
  * RSS < 150 MiB.
  *
@@ -16,7 +19,7 @@
 import { readFileSync } from "node:fs"
 import { Agent, createServer, request as httpRequest } from "node:http"
 import { bundledScript, gatewayEnv, gatewayFlags } from "./gateway.ts"
-import { measure, median, paced, type Row, startServer } from "./support.ts"
+import { measure, median, paced, type Row, startServer, warmUpSeconds } from "./support.ts"
 
 /** The figures of one AI bench run. */
 export interface AiBench {
@@ -179,9 +182,10 @@ export const runAiBench = async (): Promise<AiBench> => {
       const probe = await fetch(`${target}/v1/chat/completions`, { method: "POST", headers, body: body(false) })
       if (probe.status !== 200) throw new Error(`${target} answered ${probe.status}: ${await probe.text()}`)
     }
-    await measure("warm-up", post(proxy.url, false, { duration: 1 }))
-    await measure("warm-up", post(gateway.url, true, { duration: 1 }))
-    await measure("warm-up", post(gateway.url, false, { duration: 1 }))
+    for (const target of [proxy.url, gateway.url]) {
+      for (const stream of [false, true])
+        await measure("warm-up", post(target, stream, { duration: warmUpSeconds / 2 }))
+    }
     const modes = [
       { stream: false, label: "chat completion" },
       { stream: true, label: "streamed chat completion" }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs"
 import { startGateway, updatePath } from "./gateway.ts"
-import { measure, startServer } from "./support.ts"
+import { measure, startServer, warmUpSeconds } from "./support.ts"
 
 const peerKey = "bench-peer-key-0123456789"
 const amount = Number(process.env.CPU_REQUESTS ?? 30_000)
@@ -27,7 +27,8 @@ const cases = [
   { name: "fastify project", server: peer, path: "/projects/trackly", headers: { authorization: `Bearer ${peerKey}` } },
   { name: "gateway project", server: gateway, path: "/projects/trackly", headers: auth }
 ]
-for (const c of cases) await measure("warm", { url: `${c.server.url}${c.path}`, headers: c.headers, amount: 5_000 })
+for (const c of cases)
+  await measure("warm", { url: `${c.server.url}${c.path}`, headers: c.headers, duration: warmUpSeconds })
 // Interleaved rounds; the least CPU each case took is the one least disturbed by other work.
 const least = cases.map(() => Number.POSITIVE_INFINITY)
 for (let round = 0; round < Number(process.env.CPU_ROUNDS ?? 3); round++) {

@@ -9,7 +9,7 @@
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { startGateway, updatePath } from "./gateway.ts"
-import { measure, median, type Row, report } from "./support.ts"
+import { measure, median, type Row, report, warmUpSeconds } from "./support.ts"
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -31,7 +31,7 @@ const cases = [
   }
 ]
 for (const c of cases) {
-  await measure("warm-up", { url: `${c.gateway.url}${updatePath}`, headers: c.auth, duration: 2 })
+  await measure("warm-up", { url: `${c.gateway.url}${updatePath}`, headers: c.auth, duration: warmUpSeconds })
 }
 const measured: Array<Array<Row>> = cases.map(() => [])
 for (let round = 0; round < rounds; round++) {

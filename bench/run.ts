@@ -14,7 +14,18 @@ import { join } from "node:path"
 import { reportAi, runAiBench } from "./ai.ts"
 import { mixedRequests, sourceScript, startGateway, updatePath } from "./gateway.ts"
 import { topComponents } from "./profile.ts"
-import { measure, median, paced, peakMiB, type Row, report, rssMiB, type Server, startServer } from "./support.ts"
+import {
+  measure,
+  median,
+  paced,
+  peakMiB,
+  type Row,
+  report,
+  rssMiB,
+  type Server,
+  startServer,
+  warmUpSeconds
+} from "./support.ts"
 
 const peerKey = "bench-peer-key-0123456789"
 const rawScript = new URL("./raw-server.ts", import.meta.url).pathname
@@ -28,7 +39,7 @@ if (profiling) {
   // From its sources: the profile then names each function's file, which is how components are told apart.
   const { gateway, auth } = await startGateway({}, ["--cpu-prof", `--cpu-prof-dir=${dir}`], sourceScript)
   const duration = Math.max(seconds, 5)
-  await measure("warm-up", { url: `${gateway.url}${updatePath}`, headers: auth, duration: 1 })
+  await measure("warm-up", { url: `${gateway.url}${updatePath}`, headers: auth, duration: warmUpSeconds })
   const row = await measure("gateway authenticated update check", {
     url: `${gateway.url}${updatePath}`,
     headers: auth,
@@ -66,8 +77,8 @@ const cases: ReadonlyArray<Case> = [
 ]
 const url = (c: Case) => `${c.server.url}${c.path}`
 
-// Warm every server's JIT before measuring.
-for (const c of cases) await measure("warm-up", { url: url(c), headers: c.headers ?? {}, duration: 1 })
+// Warm every server's JIT before measuring (see `warmUpSeconds`).
+for (const c of cases) await measure("warm-up", { url: url(c), headers: c.headers ?? {}, duration: warmUpSeconds })
 const measured: Array<Array<Row>> = cases.map(() => [])
 for (let round = 0; round < rounds; round++) {
   for (const [i, c] of cases.entries()) {

@@ -7,7 +7,8 @@ import { Pool } from "undici"
 /**
  * Servers run on one core and the load generator (this process) on another, when the machine has
  * two and `taskset` exists: the servers then never compete with autocannon for a core, which is what
- * makes runs on a two-core machine comparable from one to the next.
+ * makes runs on a two-core machine comparable from one to the next. Each measurement also gives the
+ * server it targets that core alone (see {@link alone}).
  */
 const pinned = (() => {
   if (availableParallelism() < 2) return false
@@ -18,6 +19,39 @@ const pinned = (() => {
     return false
   }
 })()
+
+const running = new Map<string, number>()
+const pinTo = (core: 0 | 1, pid: number) => {
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", String(core), String(pid)], { stdio: "ignore" })
+  } catch {
+    // The process has exited: nothing to move.
+  }
+}
+
+/**
+ * Moves every server but the one at `url` to the load generator's core, and that one back to the
+ * servers' core. Servers that are not being measured still run: a fake upstream answers, and an
+ * idle server collects its garbage and runs its timers after a load. On the measured server's core,
+ * those pauses land in its latencies (measured: the idle gateway's full collection after its own
+ * round added 30–40 ms to the raw proxy's p99 in the next one), and the fake upstream, which
+ * stands in for a provider on another machine, takes its CPU.
+ */
+const alone = (url: string) => {
+  if (!pinned) return
+  const origin = new URL(url).origin
+  for (const [serverOrigin, pid] of running) pinTo(serverOrigin === origin ? 1 : 0, pid)
+}
+
+/**
+ * How long each server is loaded before it is measured (`BENCH_WARM_SECONDS`). V8 compiles a hot
+ * function with TurboFan after about 3,000 calls, on a helper thread that shares the server's core,
+ * and a large inlined function takes 20–50 ms to compile; the gateway has far more hot code than a
+ * bare server. Measured under load: the AI path's compiler thread cost 170 µs a request over the
+ * first 4,000 requests and settled under 15 µs after about 35,000 (10–15 s); the update check
+ * settled after about 45,000 (5 s). Shorter warm-ups measure the compiler, not the server.
+ */
+export const warmUpSeconds = Number(process.env.BENCH_WARM_SECONDS ?? 15)
 
 export interface Row {
   readonly name: string
@@ -60,11 +94,14 @@ export const startServer = (
         // Keep draining stdout (access logs) so the server never blocks on a full pipe.
         child.stdout!.off("data", onData)
         child.stdout!.resume()
+        const url = match[1]!.replace("[::]", "127.0.0.1").replace("0.0.0.0", "127.0.0.1")
+        running.set(new URL(url).origin, child.pid!)
         resolve({
-          url: match[1]!.replace("[::]", "127.0.0.1").replace("0.0.0.0", "127.0.0.1"),
+          url,
           pid: child.pid!,
           stop: () =>
             new Promise((done) => {
+              running.delete(new URL(url).origin)
               child.once("exit", () => done())
               child.kill("SIGTERM")
             })
@@ -93,6 +130,7 @@ export const measure = async (
     requests?: ReadonlyArray<{ readonly path: string; readonly headers?: Record<string, string> }>
   }
 ): Promise<Row> => {
+  alone(options.url)
   const result = await autocannon({
     url: options.url,
     method: (options.method ?? "GET") as "GET",
@@ -180,6 +218,7 @@ export const paced = async (
     body?: string
   }
 ): Promise<Row> => {
+  alone(options.url)
   const target = new URL(options.url)
   const pool = new Pool(target.origin, { connections: 256, keepAliveTimeout: 10_000 })
   const warmUp = Math.round(options.rate)
