@@ -6,6 +6,7 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { answered } from "./CliHelp.ts"
+import { keepCompiledCodeWhenIdle } from "./IdleCollections.ts"
 import * as NodeGateway from "./NodeGateway.ts"
 import * as PinoLogger from "./PinoLogger.ts"
 import { compactHeap } from "./StartupCompaction.ts"
@@ -15,8 +16,13 @@ const logger = NodeGateway.processLogger()
 // SIGTERM and SIGINT interrupt the server: requests in flight finish, then this line, then exit 0.
 // Anything else that stops it (a bad configuration, a catalog that fails its checks) is logged as
 // fatal, in the same format as every other line, and exits 1.
-// Once the gateway serves, the memory its start-up used goes back (StartupCompaction.ts).
-const main = Layer.launch(NodeGateway.layer({ logger }).pipe(Layer.tap(() => Effect.sync(compactHeap)))).pipe(
+// Once the gateway serves, the memory its start-up used goes back (StartupCompaction.ts), and from
+// then on a pause in traffic keeps the code V8 compiled for it (IdleCollections.ts).
+const started = Effect.sync(() => {
+  compactHeap()
+  keepCompiledCodeWhenIdle()
+})
+const main = Layer.launch(NodeGateway.layer({ logger }).pipe(Layer.tap(() => started))).pipe(
   Effect.onExit((exit) =>
     Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
       ? Effect.logFatal("The gateway stopped", exit.cause)
