@@ -6,9 +6,8 @@
  * (`paced`), for the latency the gateway adds without queueing; and the gateway's peak RSS. Each
  * figure is the median of interleaved rounds (`BENCH_ROUNDS`, 3), as the release API's are: one
  * run of a few seconds on a shared machine moves by a third from one try to the next. Each server
- * is warmed first (`BENCH_WARM_SECONDS`), and each is measured with the servers' core to itself:
- * the fake upstream, which stands in for a provider on another machine, runs meanwhile on the load
- * generator's core (`support.ts` says why both matter).
+ * is warmed first (`BENCH_WARM_SECONDS`), and each is measured alone: the other server paused, the
+ * fake upstream (a provider on another machine) on the load generator's core (`support.ts` says why).
  * Targets: >= 0.8x the raw proxy's req/s; < 2 ms added p50 and < 5 ms added p99 at the fixed rate;
  * RSS < 150 MiB.
  *
@@ -135,7 +134,7 @@ const body = (stream: boolean) =>
 
 /** Runs the AI cases, raw proxy then gateway for each, at saturation and then at a fixed rate. */
 export const runAiBench = async (): Promise<AiBench> => {
-  const upstream = await startServer(self, { AI_BENCH_ROLE: "upstream" })
+  const upstream = await startServer(self, { AI_BENCH_ROLE: "upstream" }, [], { background: true })
   const proxy = await startServer(self, { AI_BENCH_ROLE: "proxy", AI_BENCH_UPSTREAM: upstream.url })
   const gateway = await startServer(
     bundledScript(),
