@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { assert, describe, it } from "vitest"
-import { startProcess, waitFor } from "./support/process.ts"
+import { waitFor, withGatewayProcess } from "./support/process.ts"
 
 // V8's trace marks a collection run to reduce memory "(reduce)": the start-up compaction is one
 // (`gc()`, "testing"), and by default so is the memory reducer's, which comes once the process has
@@ -14,26 +11,14 @@ const collectionsAfterStart = (output: string) => {
 }
 
 describe("the collection when the gateway turns idle", () => {
-  it("keeps the compiled code of a gateway started as `lunarbit-gateway`", { timeout: 90_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "lunarbit-idle-"))
-    const gateway = await startProcess(
-      {
-        LUNARBIT_STATE_DIR: dir,
-        DATABASE_PATH: join(dir, "gateway.db"),
-        API_KEY_ADMIN: "idle-collection-admin-key-0123456789abcdef"
-      },
-      ["--trace-gc"]
-    )
-    try {
+  it("keeps the compiled code of a gateway started as `lunarbit-gateway`", { timeout: 90_000 }, () =>
+    withGatewayProcess(["--trace-gc"], async (gateway) => {
       // Some traffic, then quiet: the memory reducer collects a few seconds later.
       for (let i = 0; i < 300; i++) assert.strictEqual((await fetch(gateway.url("/health"))).status, 200)
       await waitFor(() => collectionsAfterStart(gateway.output()).length > 0, 60_000)
       for (const collection of collectionsAfterStart(gateway.output())) {
         assert.notInclude(collection, "(reduce)", collection)
       }
-    } finally {
-      await gateway.stop()
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
+    })
+  )
 })

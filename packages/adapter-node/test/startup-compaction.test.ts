@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { getHeapSpaceStatistics } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { assert, describe, it } from "vitest"
 import { compactHeap } from "../src/StartupCompaction.ts"
-import { startProcess, waitFor } from "./support/process.ts"
+import { waitFor, withGatewayProcess } from "./support/process.ts"
 
 const youngGeneration = () => getHeapSpaceStatistics().find((space) => space.space_name === "new_space")!.space_size
 
@@ -33,22 +30,10 @@ describe("the collection once the gateway serves", () => {
 
   // The RSS at start the README and the bench report depends on `main.ts` running it: without it
   // an idle gateway keeps ~10 MiB more. V8's trace names a collection `gc()` asked for "testing".
-  it("runs once a gateway started as `lunarbit-gateway` serves", { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "lunarbit-compaction-"))
-    const gateway = await startProcess(
-      {
-        LUNARBIT_STATE_DIR: dir,
-        DATABASE_PATH: join(dir, "gateway.db"),
-        API_KEY_ADMIN: "compaction-admin-key-0123456789abcdef"
-      },
-      ["--trace-gc"]
-    )
-    try {
+  it("runs once a gateway started as `lunarbit-gateway` serves", { timeout: 60_000 }, () =>
+    withGatewayProcess(["--trace-gc"], async (gateway) => {
       await waitFor(() => /Mark-Compact \(reduce\).*testing/.test(gateway.output()), 10_000)
       assert.strictEqual((await fetch(gateway.url("/health"))).status, 200)
-    } finally {
-      await gateway.stop()
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
+    })
+  )
 })

@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process"
 import { once } from "node:events"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 
 const main = new URL("../../src/main.ts", import.meta.url).pathname
 
@@ -48,3 +51,28 @@ export const startProcess = async (
 }
 
 export type GatewayProcess = Awaited<ReturnType<typeof startProcess>>
+
+/**
+ * `lunarbit-gateway` with a state directory of its own, run under `nodeOptions` for `use`; then
+ * stopped and its directory removed.
+ */
+export const withGatewayProcess = async (
+  nodeOptions: ReadonlyArray<string>,
+  use: (gateway: GatewayProcess) => Promise<void>
+) => {
+  const dir = mkdtempSync(join(tmpdir(), "lunarbit-process-"))
+  const gateway = await startProcess(
+    {
+      LUNARBIT_STATE_DIR: dir,
+      DATABASE_PATH: join(dir, "gateway.db"),
+      API_KEY_ADMIN: "process-admin-key-0123456789abcdef0123"
+    },
+    nodeOptions
+  )
+  try {
+    await use(gateway)
+  } finally {
+    await gateway.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
