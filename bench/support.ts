@@ -7,8 +7,9 @@ import { Pool } from "undici"
 /**
  * Servers run on one core and the load generator (this process) on another, when the machine has
  * two and `taskset` exists: the servers then never compete with autocannon for a core, which is what
- * makes runs on a two-core machine comparable from one to the next. Each measurement also gives the
- * server it targets that core alone (see {@link alone}).
+ * makes runs on a two-core machine comparable from one to the next. A background server (the fake
+ * upstream, which stands in for a provider on another machine) runs on the load generator's core
+ * instead, and each measurement has the servers' core to the server it targets (see {@link alone}).
  */
 const pinned = (() => {
   if (availableParallelism() < 2) return false
@@ -27,13 +28,6 @@ interface Running {
   paused: boolean
 }
 const running = new Map<string, Running>()
-const pinTo = (core: 0 | 1, pid: number) => {
-  try {
-    execFileSync("taskset", ["-a", "-p", "-c", String(core), String(pid)], { stdio: "ignore" })
-  } catch {
-    // The process has exited: nothing to move.
-  }
-}
 const setPaused = (server: Running, paused: boolean) => {
   if (server.paused === paused) return
   server.paused = paused
@@ -45,10 +39,8 @@ const setPaused = (server: Running, paused: boolean) => {
 }
 
 /**
- * Gives the server at `url` the machine for a measurement: every other server is paused
- * (`SIGSTOP`) until it is measured itself or stopped, and a background server (the fake upstream,
- * which stands in for a provider on another machine) moves to the load generator's core. An idle
- * server left running collects its garbage and runs its timers after its own load, and those
+ * Gives the server at `url` its core for a measurement: every other server but a background one is
+ * paused (`SIGSTOP`) until it is measured itself or stopped. An idle server left running collects its garbage and runs its timers after its own load, and those
  * pauses landed in the measured server's latencies, or in the load generator's: with the idle
  * gateway running, raw `node:http`'s p99 at a fixed 9,500 req/s was 62 and 270 ms, paused 22 and
  * 47 ms (measured: an idle gateway's full collection added 30–40 ms to the raw proxy's p99).
@@ -56,9 +48,7 @@ const setPaused = (server: Running, paused: boolean) => {
 const alone = (url: string) => {
   const origin = new URL(url).origin
   for (const [serverOrigin, server] of running) {
-    const measured = serverOrigin === origin
-    if (pinned) pinTo(measured ? 1 : 0, server.pid)
-    if (!server.background) setPaused(server, !measured)
+    if (!server.background) setPaused(server, serverOrigin !== origin)
   }
 }
 
@@ -88,7 +78,11 @@ export interface Server {
   readonly stop: () => Promise<void>
 }
 
-/** Starts `script` with node in its own process and waits for its "Listening on <url>" line. */
+/**
+ * Starts `script` with node in its own process and waits for its "Listening on <url>" line. A
+ * `background` server is one the measured servers use (the fake upstream): it runs on the load
+ * generator's core and is never paused.
+ */
 export const startServer = (
   script: string,
   env: Record<string, string> = {},
@@ -100,7 +94,7 @@ export const startServer = (
     const command = [process.execPath, "--conditions=@lunarbit/source", ...nodeOptions, script]
     const child: ChildProcess = spawn(
       pinned ? "taskset" : command[0]!,
-      pinned ? ["-c", "1", ...command] : command.slice(1),
+      pinned ? ["-c", options.background ? "0" : "1", ...command] : command.slice(1),
       {
         env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
         stdio: ["ignore", "pipe", "inherit"]
@@ -115,14 +109,15 @@ export const startServer = (
         child.stdout!.off("data", onData)
         child.stdout!.resume()
         const url = match[1]!.replace("[::]", "127.0.0.1").replace("0.0.0.0", "127.0.0.1")
+        const origin = new URL(url).origin
         const server: Running = { pid: child.pid!, background: options.background ?? false, paused: false }
-        running.set(new URL(url).origin, server)
+        running.set(origin, server)
         resolve({
           url,
           pid: child.pid!,
           stop: () =>
             new Promise((done) => {
-              running.delete(new URL(url).origin)
+              running.delete(origin)
               // A paused process only acts on SIGTERM once it runs again.
               setPaused(server, false)
               child.once("exit", () => done())
