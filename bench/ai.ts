@@ -18,7 +18,8 @@
 import { readFileSync } from "node:fs"
 import { Agent, createServer, request as httpRequest } from "node:http"
 import { bundledScript, gatewayEnv, gatewayFlags } from "./gateway.ts"
-import { measure, median, paced, type Row, startServer, warmUpSeconds } from "./support.ts"
+import { paced } from "./paced.ts"
+import { measure, median, type Row, startServer, warmUpSeconds } from "./support.ts"
 
 /** The figures of one AI bench run. */
 export interface AiBench {

@@ -13,11 +13,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { reportAi, runAiBench } from "./ai.ts"
 import { mixedRequests, sourceScript, startGateway, updatePath } from "./gateway.ts"
+import { paced } from "./paced.ts"
 import { topComponents } from "./profile.ts"
 import {
   measure,
   median,
-  paced,
   peakMiB,
   type Row,
   report,

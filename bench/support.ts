@@ -2,7 +2,6 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import autocannon from "autocannon"
-import { Pool } from "undici"
 
 /**
  * Servers run on one core and the load generator (this process) on another, when the machine has
@@ -45,7 +44,7 @@ const setPaused = (server: Running, paused: boolean) => {
  * gateway running, raw `node:http`'s p99 at a fixed 9,500 req/s was 62 and 270 ms, paused 22 and
  * 47 ms (measured: an idle gateway's full collection added 30–40 ms to the raw proxy's p99).
  */
-const alone = (url: string) => {
+export const alone = (url: string) => {
   const origin = new URL(url).origin
   for (const [serverOrigin, server] of running) {
     if (!server.background) setPaused(server, serverOrigin !== origin)
@@ -209,102 +208,5 @@ export const median = (rounds: ReadonlyArray<Row>): Row => {
     p99: middle("p99"),
     non2xx: middle("non2xx"),
     errors: middle("errors")
-  }
-}
-
-/**
- * Latency at a fixed rate, measured open-loop: request i is sent at `start + i / rate` whatever
- * happened to the ones before, over a pool of keep-alive connections, and its latency counts from
- * when it was due until its answer's last byte (so a server that falls behind is charged for the
- * wait, as wrk2 does). The first second runs at the same rate unmeasured, so the pool has its
- * connections open and both sides' code is warm before the first counted request.
- *
- * Why not autocannon's `overallRate`: each of its connections sends back to back until it has made
- * its share of the second, then waits for the next second, so a "half rate" run is half a second at
- * saturation and half a second idle, and its latencies are those of the burst's queue. It also
- * records every latency with a 1 ms expected interval, adding a synthetic sample per millisecond of
- * each slow answer. The queue is what a fixed-rate run exists to leave out.
- */
-export const paced = async (
-  name: string,
-  options: {
-    url: string
-    rate: number
-    seconds: number
-    method?: "GET" | "POST"
-    headers?: Record<string, string>
-    body?: string
-  }
-): Promise<Row> => {
-  alone(options.url)
-  const target = new URL(options.url)
-  const pool = new Pool(target.origin, { connections: 256, keepAliveTimeout: 10_000 })
-  const warmUp = Math.round(options.rate)
-  const total = warmUp + Math.round(options.rate * options.seconds)
-  const interval = 1000 / options.rate
-  const latencies: Array<number> = []
-  let non2xx = 0
-  let errors = 0
-  // undici's dispatch with callbacks, not `request`: no stream per answer, so the sender stays cheap
-  // enough to keep time at rates of several thousand a second.
-  const send = (due: number, counted: boolean) =>
-    new Promise<void>((resolve) => {
-      let status = 0
-      pool.dispatch(
-        {
-          path: `${target.pathname}${target.search}`,
-          method: options.method ?? "GET",
-          headers: options.headers ?? {},
-          body: options.body ?? null
-        },
-        {
-          onRequestStart: () => {},
-          onResponseStart: (_, statusCode) => {
-            status = statusCode
-          },
-          onResponseData: () => {},
-          onResponseEnd: () => {
-            if (counted) {
-              if (status < 200 || status >= 300) non2xx++
-              else latencies.push(performance.now() - due)
-            }
-            resolve()
-          },
-          onResponseError: () => {
-            if (counted) errors++
-            resolve()
-          }
-        }
-      )
-    })
-  const start = performance.now()
-  const inFlight: Array<Promise<void>> = []
-  await new Promise<void>((done) => {
-    let sent = 0
-    const tick = () => {
-      const now = performance.now()
-      while (sent < total && start + sent * interval <= now) {
-        inFlight.push(send(start + sent * interval, sent >= warmUp))
-        sent++
-      }
-      if (sent === total) return done()
-      setTimeout(tick, Math.max(0, start + sent * interval - performance.now()))
-    }
-    tick()
-  })
-  await Promise.all(inFlight)
-  const elapsed = (performance.now() - start) / 1000 - 1
-  await pool.close()
-  latencies.sort((a, b) => a - b)
-  const at = (quantile: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * quantile))] ?? 0
-  const tenth = (ms: number) => Math.round(ms * 10) / 10
-  return {
-    name,
-    requestsPerSecond: latencies.length / elapsed,
-    p50: tenth(at(0.5)),
-    p99: tenth(at(0.99)),
-    non2xx,
-    errors
   }
 }
