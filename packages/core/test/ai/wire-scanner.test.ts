@@ -91,4 +91,22 @@ describe("the OpenAI stream scanner", () => {
     const { failure } = scan(false, delta("a") + delta("b"))
     expect(failure?.kind).toBe("incomplete")
   })
+
+  it("takes a finish reason or [DONE] alone as the finish, and ignores look-alikes inside the text", () => {
+    expect(scan(false, delta("a") + finish).failure).toBeUndefined()
+    expect(scan(false, delta("a") + done).failure).toBeUndefined()
+    // Inside a JSON string a quote is escaped, and `event:` mid-line names no event.
+    const lookalikes = delta('say "error" and "finish_reason": "stop", event: error, data: [DONE]')
+    expect(scan(false, lookalikes).failure?.kind).toBe("incomplete")
+    const { out, failure } = scan(false, lookalikes + finish + done)
+    expect(out).toBe(lookalikes + finish + done)
+    expect(failure).toBeUndefined()
+  })
+
+  it("fails on an error event named by its `event:` line", () => {
+    const named = `event: error\ndata: ${JSON.stringify({ message: "rate limited" })}\n\n`
+    const { out, failure } = scan(false, delta("a") + named + finish + done)
+    expect(out).toBe(delta("a"))
+    expect(failure).toBeDefined()
+  })
 })

@@ -20,6 +20,12 @@ export const meter = (): Meter => ({ usage: undefined, forwarded: [] })
 const usageObject = /"usage"\s*:\s*\{/
 const nullUsage = /,\s*"usage"\s*:\s*null/g
 const finishReason = /"finish_reason"\s*:\s*"/
+// What `forward` reads a batch for, found in one pass: a usage object; an error payload or a named
+// event (the batch is then read event by event); a finish reason or `[DONE]`.
+const landmarks = /"usage"\s*:\s*\{|"error"|^event:|"finish_reason"\s*:\s*"|^data: \[DONE\]/gm
+// `[DONE]` is a line of its own: inside a JSON string a line break is escaped, so text that quotes
+// it is no finish.
+const doneLine = /^data: \[DONE\]/m
 const contentText = /"(?:content|arguments)"\s*:\s*"((?:[^"\\]|\\.)*)"/g
 
 /** The tokens of a stream: the upstream's usage, or counted locally from what was forwarded. */
@@ -111,15 +117,12 @@ export const scanner = (options: ScannerOptions): Scanner => {
     return kept
   }
 
-  // A batch whose only event to read is one usage chunk (a stream's usual last batch): that event is
-  // found and read alone, the others pass without being split apart.
-  const readUsage = (batch: string): string => {
-    const found = usageObject.exec(batch)
-    if (found === null) return batch
-    const boundary = batch.lastIndexOf("\n\n", found.index)
+  // A batch whose only event to read is one usage chunk (a stream's usual last batch), found at
+  // `at`: that event is read alone, the others pass without being split apart.
+  const readUsage = (batch: string, at: number): string => {
+    const boundary = batch.lastIndexOf("\n\n", at)
     const start = boundary === -1 ? 0 : boundary + 2
-    const end = batch.indexOf("\n\n", found.index) + 2
-    if (usageObject.test(batch.slice(end))) return sift(batch)
+    const end = batch.indexOf("\n\n", at) + 2
     const parsed = parse(dataOf(batch.slice(start, end - 2))) as Record<string, unknown> | undefined
     if (parsed?.usage === undefined || parsed.usage === null) return sift(batch)
     meter.usage = OpenAiWire.usageOf(parsed.usage)
@@ -128,9 +131,33 @@ export const scanner = (options: ScannerOptions): Scanner => {
   }
 
   const forward = (batch: string): string => {
-    let out = batch.includes('"error"') || batch.includes("event:") ? sift(batch) : readUsage(batch)
+    // One pass finds what the batch holds to read; each search of a batch costs about as much as
+    // this one pass, and a streamed answer's usual batch has all of these to look for.
+    let usageAt = -1
+    let usages = 0
+    let toSift = false
+    let finishes = false
+    landmarks.lastIndex = 0
+    for (let found = landmarks.exec(batch); found !== null; found = landmarks.exec(batch)) {
+      const mark = found[0]
+      if (mark.startsWith('"usage"')) {
+        if (usages++ === 0) usageAt = found.index
+      } else if (mark === '"error"' || mark === "event:") {
+        toSift = true
+        break
+      } else {
+        finishes = true
+      }
+    }
+    let out: string
+    if (toSift || usages > 1) {
+      out = sift(batch)
+      finishes = finishReason.test(out) || doneLine.test(out)
+    } else {
+      out = usages === 1 ? readUsage(batch, usageAt) : batch
+    }
     if (options.stripUsage) out = out.replace(nullUsage, "")
-    if (finishReason.test(out) || out.includes("data: [DONE]")) finished = true
+    if (finishes) finished = true
     if (meter.usage === undefined && out !== "") meter.forwarded.push(out)
     return out
   }
