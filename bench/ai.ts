@@ -6,7 +6,7 @@
  * (`paced`), for the latency the gateway adds without queueing; and the gateway's peak RSS. Each
  * figure is the median of interleaved rounds (`BENCH_ROUNDS`, 3), as the release API's are: one
  * run of a few seconds on a shared machine moves by a third from one try to the next. Each server
- * is warmed first (`BENCH_WARM_SECONDS`), and each is measured alone: the other server paused, the
+ * is warmed first in each mode (`BENCH_AI_WARM_SECONDS`), and each is measured alone: the other server paused, the
  * fake upstream (a provider on another machine) on the load generator's core (`support.ts` says why).
  * Targets: >= 0.8x the raw proxy's req/s; < 2 ms added p50 and < 5 ms added p99 at the fixed rate;
  * RSS < 150 MiB.
@@ -19,11 +19,15 @@ import { readFileSync } from "node:fs"
 import { Agent, createServer, request as httpRequest } from "node:http"
 import { bundledScript, gatewayEnv, gatewayFlags } from "./gateway.ts"
 import { paced } from "./paced.ts"
-import { measure, median, type Row, startServer, warmUpSeconds } from "./support.ts"
+import { measure, median, type Row, startServer } from "./support.ts"
 
 /** The figures of one AI bench run. */
 export interface AiBench {
-  /** At saturation, 32 connections: raw proxy then gateway, non-streamed then streamed. */
+  /**
+   * At saturation, 32 connections: raw proxy then gateway, non-streamed then streamed, each with
+   * the CPU time its server spent per request, which moves less than req/s when the machine's
+   * speed changes between measurements.
+   */
   readonly saturation: ReadonlyArray<Row>
   /** The same pairs at a fixed rate of half the raw proxy's saturation. */
   readonly fixedRate: ReadonlyArray<Row>
@@ -45,6 +49,13 @@ const adminKey = "bench-admin-key-0123456789abcdef0123456789"
 const model = "bench-model"
 const seconds = Number(process.env.BENCH_SECONDS ?? 4)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+/**
+ * How long each server is loaded in each mode before the rounds (`BENCH_AI_WARM_SECONDS`). The AI
+ * path has more code to compile than the release API: after 8 s a mode, the gateway's CPU per
+ * whole answer still fell over the three rounds that followed (358, 334 and 244 µs, raw proxy
+ * 236–278); after 30 s a mode it was 254, 259 and 252 µs from the first round on.
+ */
+const warmUpSeconds = Number(process.env.BENCH_AI_WARM_SECONDS ?? 30)
 
 // ---- the upstream: OpenAI's wire, a fixed answer, 16 chunks when streamed ----
 
@@ -183,8 +194,7 @@ export const runAiBench = async (): Promise<AiBench> => {
       if (probe.status !== 200) throw new Error(`${target} answered ${probe.status}: ${await probe.text()}`)
     }
     for (const target of [proxy.url, gateway.url]) {
-      for (const stream of [false, true])
-        await measure("warm-up", post(target, stream, { duration: warmUpSeconds / 2 }))
+      for (const stream of [false, true]) await measure("warm-up", post(target, stream, { duration: warmUpSeconds }))
     }
     const modes = [
       { stream: false, label: "chat completion" },
@@ -206,7 +216,11 @@ export const runAiBench = async (): Promise<AiBench> => {
     }
     const urlOf = (target: Target) => (target === "raw proxy" ? proxy.url : gateway.url)
     const saturation = await interleaved((target, { stream, label }) =>
-      measure(`${target}, ${label}`, { ...post(urlOf(target), stream), duration: seconds })
+      measure(`${target}, ${label}`, {
+        ...post(urlOf(target), stream),
+        duration: seconds,
+        cpuOf: target === "raw proxy" ? proxy.pid : gateway.pid
+      })
     )
     const fixedRate = await interleaved((target, { stream, label }, i) => {
       // Half of the raw proxy's median saturation in this mode.
@@ -227,8 +241,10 @@ export const runAiBench = async (): Promise<AiBench> => {
 const added = (ms: number) => `${Math.round(ms * 10) / 10}`
 
 const table = (rows: ReadonlyArray<Row>) => {
-  console.log("| case | req/s | p50 ms | p99 ms | vs raw proxy | added p50 ms | added p99 ms | non-2xx | errors |")
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+  console.log(
+    "| case | req/s | CPU µs/req | p50 ms | p99 ms | vs raw proxy | added p50 ms | added p99 ms | non-2xx | errors |"
+  )
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
   for (let i = 0; i < rows.length; i += 2) {
     const raw = rows[i]!
     const gateway = rows[i + 1]!
@@ -238,7 +254,7 @@ const table = (rows: ReadonlyArray<Row>) => {
       [gateway, `${ratio.toFixed(2)}x`, added(gateway.p50 - raw.p50), added(gateway.p99 - raw.p99)]
     ] as const) {
       console.log(
-        `| ${row.name} | ${Math.round(row.requestsPerSecond)} | ${row.p50} | ${row.p99} | ${versus} | ${p50} | ${p99} | ${row.non2xx} | ${row.errors} |`
+        `| ${row.name} | ${Math.round(row.requestsPerSecond)} | ${row.cpuMicros?.toFixed(0) ?? "-"} | ${row.p50} | ${row.p99} | ${versus} | ${p50} | ${p99} | ${row.non2xx} | ${row.errors} |`
       )
     }
   }

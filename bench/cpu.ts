@@ -3,16 +3,11 @@
  * the update check on the gateway, the Fastify peer and raw `node:http`. Unlike req/s, it holds on
  * a busy machine, so it guides work between full `npm run bench` runs.
  */
-import { readFileSync } from "node:fs"
 import { startGateway, updatePath } from "./gateway.ts"
-import { measure, startServer, warmUpSeconds } from "./support.ts"
+import { cpuMicros, measure, startServer, warmUpSeconds } from "./support.ts"
 
 const peerKey = "bench-peer-key-0123456789"
 const amount = Number(process.env.CPU_REQUESTS ?? 30_000)
-const ticks = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
-  return Number(fields[11]) + Number(fields[12])
-}
 const here = (file: string) => new URL(file, import.meta.url).pathname
 const raw = await startServer(here("./raw-server.ts"))
 const peer = await startServer(here("./fastify-server.ts"), { PEER_KEY: peerKey })
@@ -33,9 +28,9 @@ for (const c of cases)
 const least = cases.map(() => Number.POSITIVE_INFINITY)
 for (let round = 0; round < Number(process.env.CPU_ROUNDS ?? 3); round++) {
   for (const [i, c] of cases.entries()) {
-    const before = ticks(c.server.pid)
+    const before = cpuMicros(c.server.pid)
     await measure(c.name, { url: `${c.server.url}${c.path}`, headers: c.headers, amount })
-    least[i] = Math.min(least[i]!, ((ticks(c.server.pid) - before) * 10_000) / amount)
+    least[i] = Math.min(least[i]!, (cpuMicros(c.server.pid) - before) / amount)
   }
 }
 for (const [i, c] of cases.entries()) console.log(`${c.name.padEnd(16)} ${least[i]!.toFixed(1)} µs CPU per request`)

@@ -68,6 +68,8 @@ export interface Row {
   readonly p99: number
   readonly non2xx: number
   readonly errors: number
+  /** CPU time (user and system, all threads) the measured server spent per answered request, in µs. */
+  readonly cpuMicros?: number | undefined
 }
 
 export interface Server {
@@ -145,9 +147,12 @@ export const measure = async (
     amount?: number
     /** Requests cycled through by every connection, instead of one request to `url`. */
     requests?: ReadonlyArray<{ readonly path: string; readonly headers?: Record<string, string> }>
+    /** The measured server's process, to report its CPU time per request (`cpuMicros`). */
+    cpuOf?: number
   }
 ): Promise<Row> => {
   alone(options.url)
+  const cpuBefore = options.cpuOf === undefined ? 0 : cpuMicros(options.cpuOf)
   const result = await autocannon({
     url: options.url,
     method: (options.method ?? "GET") as "GET",
@@ -166,7 +171,11 @@ export const measure = async (
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
-    errors: result.errors
+    errors: result.errors,
+    cpuMicros:
+      options.cpuOf === undefined || result.requests.total === 0
+        ? undefined
+        : (cpuMicros(options.cpuOf) - cpuBefore) / result.requests.total
   }
 }
 
@@ -201,12 +210,21 @@ export const median = (rounds: ReadonlyArray<Row>): Row => {
     const sorted = rounds.map((row) => row[key] as number).sort((a, b) => a - b)
     return sorted[Math.floor(sorted.length / 2)]!
   }
+  const cpu = rounds.every((row) => row.cpuMicros !== undefined) ? middle("cpuMicros") : undefined
   return {
     name: rounds[0]!.name,
     requestsPerSecond: middle("requestsPerSecond"),
     p50: middle("p50"),
     p99: middle("p99"),
     non2xx: middle("non2xx"),
-    errors: middle("errors")
+    errors: middle("errors"),
+    cpuMicros: cpu
   }
+}
+
+/** The CPU time process `pid` has used so far (user and system, all its threads), in µs (Linux). */
+export const cpuMicros = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  // utime and stime, in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
 }
