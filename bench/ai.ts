@@ -6,13 +6,14 @@
  * (`paced`), for the latency the gateway adds without queueing; and the gateway's peak RSS. Each
  * figure is the median of interleaved rounds (`BENCH_ROUNDS`, 3), as the release API's are: one
  * run of a few seconds on a shared machine moves by a third from one try to the next. Each server
- * is warmed first in each mode (`BENCH_AI_WARM_SECONDS`), and each is measured alone: the other server paused, the
- * fake upstream (a provider on another machine) on the load generator's core (`support.ts` says why).
+ * is warmed first in each mode (`BENCH_AI_WARM_SECONDS`), and each is measured alone: the other
+ * server paused, the fake upstream (a provider on another machine) on the load generator's core
+ * (`support.ts` says why).
  * Targets: >= 0.8x the raw proxy's req/s; < 2 ms added p50 and < 5 ms added p99 at the fixed rate;
  * RSS < 150 MiB.
  *
- * `bench/run.ts` calls `runAiBench` and `reportAi`; `node --conditions=@lunarbit/source bench/ai.ts` runs it alone. This file is
- * also the script of the upstream and proxy processes (chosen by AI_BENCH_ROLE), so each server
+ * `bench/run.ts` calls `runAiBench` and `reportAi`; `node --conditions=@lunarbit/source bench/ai.ts`
+ * runs it alone. This file is also the script of the upstream and proxy processes (chosen by AI_BENCH_ROLE), so each server
  * has its own process and autocannon keeps this one.
  */
 import { readFileSync } from "node:fs"

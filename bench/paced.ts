@@ -197,6 +197,14 @@ class Connection {
     }
   }
 
+  /** Skips the body bytes still to come that `pending` holds; `true` once none are left. */
+  private skipRemaining(): boolean {
+    const taken = Math.min(this.remaining, this.pending.length)
+    this.remaining -= taken
+    this.pending = this.pending.subarray(taken)
+    return this.remaining === 0
+  }
+
   /** Reads what `pending` holds of the answer; `true` once the answer is whole. */
   private advance(): boolean {
     while (true) {
@@ -211,19 +219,9 @@ class Connection {
         this.pending = this.pending.subarray(end + 4)
         if (!this.chunked) continue
       }
-      if (!this.chunked) {
-        const taken = Math.min(this.remaining, this.pending.length)
-        this.remaining -= taken
-        this.pending = this.pending.subarray(taken)
-        return this.remaining === 0
-      }
+      if (!this.chunked) return this.skipRemaining()
       // Chunked: the data of the chunk being read, then its CRLF, then the next size line.
-      if (this.remaining > 0) {
-        const taken = Math.min(this.remaining, this.pending.length)
-        this.remaining -= taken
-        this.pending = this.pending.subarray(taken)
-        if (this.remaining > 0) return false
-      }
+      if (!this.skipRemaining()) return false
       const line = this.pending.indexOf(crlf)
       if (line === -1) return false
       if (line === 0) {

@@ -39,10 +39,10 @@ const setPaused = (server: Running, paused: boolean) => {
 
 /**
  * Gives the server at `url` its core for a measurement: every other server but a background one is
- * paused (`SIGSTOP`) until it is measured itself or stopped. An idle server left running collects its garbage and runs its timers after its own load, and those
- * pauses landed in the measured server's latencies, or in the load generator's: with the idle
- * gateway running, raw `node:http`'s p99 at a fixed 9,500 req/s was 62 and 270 ms, paused 22 and
- * 47 ms (measured: an idle gateway's full collection added 30–40 ms to the raw proxy's p99).
+ * paused (`SIGSTOP`) until it is measured itself or stopped. An idle server left running collects
+ * its garbage and runs its timers after its own load, and those pauses landed in the measured
+ * server's latencies, or in the load generator's: with the idle gateway running, raw `node:http`'s
+ * p99 at a fixed 9,500 req/s was 62 and 270 ms, paused 22 and 47 ms (measured: an idle gateway's full collection added 30–40 ms to the raw proxy's p99).
  */
 export const alone = (url: string) => {
   const origin = new URL(url).origin

@@ -20,12 +20,15 @@ export const meter = (): Meter => ({ usage: undefined, forwarded: [] })
 const usageObject = /"usage"\s*:\s*\{/
 const nullUsage = /,\s*"usage"\s*:\s*null/g
 const finishReason = /"finish_reason"\s*:\s*"/
-// What `forward` reads a batch for, found in one pass: a usage object; an error payload or a named
-// event (the batch is then read event by event); a finish reason or `[DONE]`.
-const landmarks = /"usage"\s*:\s*\{|"error"|^event:|"finish_reason"\s*:\s*"|^data: \[DONE\]/gm
 // `[DONE]` is a line of its own: inside a JSON string a line break is escaped, so text that quotes
 // it is no finish.
 const doneLine = /^data: \[DONE\]/m
+// What `forward` reads a batch for, found in one pass: a usage object; an error payload or a named
+// event (the batch is then read event by event); a finish reason or `[DONE]`.
+const landmarks = new RegExp(
+  [usageObject.source, '"error"', "^event:", finishReason.source, doneLine.source].join("|"),
+  "gm"
+)
 const contentText = /"(?:content|arguments)"\s*:\s*"((?:[^"\\]|\\.)*)"/g
 
 /** The tokens of a stream: the upstream's usage, or counted locally from what was forwarded. */
