@@ -1,6 +1,7 @@
 import { Cause, Clock, Duration, Effect, Pull, Stream } from "effect"
 import type { AttemptLimits, ChatRequest, StreamChunk, StreamEvent, TokenUsage } from "../ports/AIProvider.ts"
 import { ProviderFailure } from "./AiFailures.ts"
+import * as AiTimeLimits from "./AiTimeLimits.ts"
 import * as AiTokens from "./AiTokens.ts"
 
 type Events = readonly [StreamEvent, ...Array<StreamEvent>]
@@ -21,22 +22,18 @@ export const pullWithin = <A>(
 ): Effect.Effect<A | undefined, ProviderFailure> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) => {
     const idle = millis(limits.idleTimeout)
-    return pull.pipe(
-      Effect.timeoutOrElse({
-        duration: started ? idle : Math.max(0, firstBy - now),
-        orElse: () =>
-          Effect.fail(
-            new ProviderFailure({
-              provider,
-              kind: "timeout",
-              message: started
-                ? `The stream paused for more than ${idle} ms`
-                : `No first token within ${millis(limits.firstTokenTimeout)} ms`
-            })
-          )
-      }),
-      Pull.catchDone(() => Effect.succeed(undefined))
+    const within = AiTimeLimits.timeoutOrElse(pull, started ? idle : Math.max(0, firstBy - now), () =>
+      Effect.fail(
+        new ProviderFailure({
+          provider,
+          kind: "timeout",
+          message: started
+            ? `The stream paused for more than ${idle} ms`
+            : `No first token within ${millis(limits.firstTokenTimeout)} ms`
+        })
+      )
     )
+    return Pull.catchDone(within, () => Effect.succeed(undefined))
   })
 
 /**

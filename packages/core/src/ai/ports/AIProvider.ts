@@ -1,6 +1,7 @@
 import { Context, Duration, Effect, Exit, Stream } from "effect"
 import * as AiFailures from "../domain/AiFailures.ts"
 import { guard } from "../domain/AiStreamGuard.ts"
+import * as AiTimeLimits from "../domain/AiTimeLimits.ts"
 import * as AiTokens from "../domain/AiTokens.ts"
 import * as AiWireStream from "../domain/AiWireStream.ts"
 import * as AiWireTranslation from "../domain/AiWireTranslation.ts"
@@ -216,10 +217,7 @@ export const make = (minimal: Minimal): AIProviderShape => {
     timedOutAfter(what, Duration.toMillis(Duration.fromInputUnsafe(limit)))
   // One whole upstream call: its failures classified, abandoned past `limit`.
   const bounded = <A>(call: Effect.Effect<A, unknown>, what: string, limit: Duration.Input) =>
-    call.pipe(
-      Effect.mapError(fail),
-      Effect.timeoutOrElse({ duration: limit, orElse: () => Effect.fail(timedOut(what, limit)) })
-    )
+    AiTimeLimits.timeoutOrElse(Effect.mapError(call, fail), limit, () => Effect.fail(timedOut(what, limit)))
 
   const chat = (request: ChatRequest, limits: AttemptLimits = defaultLimits) =>
     bounded(minimal.chat(request), "The completion", limits.timeout).pipe(

@@ -1,4 +1,5 @@
 import { ProviderFailure } from "../domain/AiFailures.ts"
+import * as AiTimeLimits from "../domain/AiTimeLimits.ts"
 import * as AiWireStream from "../domain/AiWireStream.ts"
 import * as AiWireTranslation from "../domain/AiWireTranslation.ts"
 import * as OpenAiWire from "../domain/OpenAiWire.ts"
@@ -86,7 +87,9 @@ export const make = (parts: RouterParts): Forwarder | undefined => {
       timedOut = failure()
       controller.abort()
     }
-    let timer = setTimeout(() => fire(onTimeout), limitMs)
+    let timer = setTimeout(() => {
+      timer = AiTimeLimits.afterPendingReads(() => fire(onTimeout))
+    }, limitMs)
     // Once a stream started: the idle limit, counted from its last chunk.
     let idleMs = 0
     let lastActivity = 0
@@ -98,12 +101,14 @@ export const make = (parts: RouterParts): Forwarder | undefined => {
         clearTimeout(timer)
         idleMs = ms
         lastActivity = Date.now()
-        const check = () => {
+        // `readFirst`: the verdict of a quiet stream waits for the reads pending (see `AiTimeLimits`).
+        const check = (readFirst: boolean) => {
           const quiet = Date.now() - lastActivity
-          if (quiet >= idleMs) fire(failure)
-          else timer = setTimeout(check, idleMs - quiet)
+          if (quiet < idleMs) timer = setTimeout(() => check(true), idleMs - quiet)
+          else if (readFirst) timer = AiTimeLimits.afterPendingReads(() => check(false))
+          else fire(failure)
         }
-        timer = setTimeout(check, ms)
+        timer = setTimeout(() => check(true), ms)
       },
       /** A chunk arrived; before `idle`, the first-token limit still counts from the start. */
       active: () => {
