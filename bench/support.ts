@@ -131,6 +131,15 @@ export const startServer = (
     child.once("exit", (code) => reject(new Error(`${script} exited with ${code} before listening:\n${output}`)))
   })
 
+/**
+ * Waits until the measured server has seen its clients leave. autocannon returns as its duration
+ * ends, with requests still in flight; a server paused (`alone`) before it sees its clients close
+ * holds those requests frozen, and when it runs again their timers have all expired. The gateway
+ * then took them for upstream timeouts, opened its circuit to the provider and answered 503 to
+ * every request of the next 30 s.
+ */
+const settled = () => new Promise((resolve) => setTimeout(resolve, 250))
+
 /** Runs autocannon against one URL and keeps the figures the report needs. */
 export const measure = async (
   name: string,
@@ -165,6 +174,8 @@ export const measure = async (
     ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
     ...(options.requests === undefined ? {} : { requests: options.requests.map((r) => ({ method: "GET", ...r })) })
   } as autocannon.Options)
+  const cpuAfter = options.cpuOf === undefined ? 0 : cpuMicros(options.cpuOf)
+  await settled()
   return {
     name,
     requestsPerSecond: result.requests.average,
@@ -175,7 +186,7 @@ export const measure = async (
     cpuMicros:
       options.cpuOf === undefined || result.requests.total === 0
         ? undefined
-        : (cpuMicros(options.cpuOf) - cpuBefore) / result.requests.total
+        : (cpuAfter - cpuBefore) / result.requests.total
   }
 }
 
