@@ -9,6 +9,7 @@ import { answered } from "./CliHelp.ts"
 import { keepCompiledCodeWhenIdle } from "./IdleCollections.ts"
 import * as NodeGateway from "./NodeGateway.ts"
 import * as PinoLogger from "./PinoLogger.ts"
+import { keepRequestObjectsYoung } from "./Pretenuring.ts"
 import { compactHeap } from "./StartupCompaction.ts"
 
 const logger = NodeGateway.processLogger()
@@ -17,10 +18,12 @@ const logger = NodeGateway.processLogger()
 // Anything else that stops it (a bad configuration, a catalog that fails its checks) is logged as
 // fatal, in the same format as every other line, and exits 1.
 // Once the gateway serves, the memory its start-up used goes back (StartupCompaction.ts), and from
-// then on a pause in traffic keeps the code V8 compiled for it (IdleCollections.ts).
+// then on a pause in traffic keeps the code V8 compiled for it (IdleCollections.ts), and the
+// request path's objects are never moved to the old generation at birth (Pretenuring.ts).
 const started = Effect.sync(() => {
   compactHeap()
   keepCompiledCodeWhenIdle()
+  keepRequestObjectsYoung()
 })
 const main = Layer.launch(NodeGateway.layer({ logger }).pipe(Layer.tap(() => started))).pipe(
   Effect.onExit((exit) =>
