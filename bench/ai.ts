@@ -13,8 +13,8 @@
  * RSS < 150 MiB.
  *
  * `bench/run.ts` calls `runAiBench` and `reportAi`; `node --conditions=@lunarbit/source bench/ai.ts`
- * runs it alone. This file is also the script of the upstream and proxy processes (chosen by AI_BENCH_ROLE), so each server
- * has its own process and autocannon keeps this one.
+ * runs it alone. This file is also the script of the upstream and proxy processes (chosen by
+ * AI_BENCH_ROLE), so each server has its own process and autocannon keeps this one.
  */
 import { readFileSync } from "node:fs"
 import { Agent, createServer, request as httpRequest } from "node:http"

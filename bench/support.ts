@@ -42,7 +42,8 @@ const setPaused = (server: Running, paused: boolean) => {
  * paused (`SIGSTOP`) until it is measured itself or stopped. An idle server left running collects
  * its garbage and runs its timers after its own load, and those pauses landed in the measured
  * server's latencies, or in the load generator's: with the idle gateway running, raw `node:http`'s
- * p99 at a fixed 9,500 req/s was 62 and 270 ms, paused 22 and 47 ms (measured: an idle gateway's full collection added 30–40 ms to the raw proxy's p99).
+ * p99 at a fixed 9,500 req/s was 62 and 270 ms, paused 22 and 47 ms (measured: an idle gateway's
+ * full collection added 30–40 ms to the raw proxy's p99).
  */
 export const alone = (url: string) => {
   const origin = new URL(url).origin
@@ -132,11 +133,12 @@ export const startServer = (
   })
 
 /**
- * Waits until the measured server has seen its clients leave. autocannon returns as its duration
- * ends, with requests still in flight; a server paused (`alone`) before it sees its clients close
- * holds those requests frozen, and when it runs again their timers have all expired. The gateway
- * then took them for upstream timeouts, opened its circuit to the provider and answered 503 to
- * every request of the next 30 s.
+ * Gives the measured server a quarter of a second to see its clients leave before anything pauses
+ * it. autocannon returns as its duration ends, with requests still in flight; a server paused
+ * (`alone`) before it sees its clients close holds those requests frozen, and when it runs again
+ * their timers have all expired. The gateway then took them for upstream timeouts, opened its
+ * circuit to the provider and answered 503 to every request of the next 30 s. (`paced` waits for
+ * every answer itself.)
  */
 const settled = () => new Promise((resolve) => setTimeout(resolve, 250))
 
